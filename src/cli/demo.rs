@@ -1,0 +1,103 @@
+//! `mailgate demo`: a complete installation in a folder, filled with a dozen
+//! sample mails (fixtures/demo), run through one pass of the real pipeline,
+//! and shown as tables: each mail and its outcome, the tickets, and where
+//! the notifications were written. It is the first thing a new user runs.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+
+use mailgate::clock::SystemClock;
+use mailgate::config::Config;
+use mailgate::daemon::Daemon;
+use mailgate::store::tickets::TicketFilter;
+
+use super::table::Table;
+
+include!(concat!(env!("OUT_DIR"), "/demo_mails.rs"));
+
+const CONFIG: &str = include_str!("../../config.example.toml");
+const MARKER: &str = ".mailgate-demo";
+
+pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
+    prepare(dir)?;
+    let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let config_path = dir.join("mailgate.toml");
+    let config = Arc::new(Config::load(&config_path)?);
+    for (n, (name, bytes)) in DEMO_MAILS.iter().enumerate() {
+        // Maildir order is name order: number the files in story order.
+        let file = format!("{:02}-{name}", n + 1);
+        std::fs::write(dir.join("Maildir/tmp").join(&file), bytes)?;
+        std::fs::rename(dir.join("Maildir/tmp").join(&file), dir.join("Maildir/new").join(&file))?;
+    }
+
+    let rt = super::run::runtime()?;
+    let report = rt.block_on(async {
+        let mut daemon = Daemon::new(config.clone(), Arc::new(SystemClock))?;
+        daemon.pass().await
+    })?;
+
+    let store = super::open_store(&config)?;
+    println!("mailgate demo in {}\n", dir.display());
+    let mut mails = Table::new(&["MAIL", "FROM", "OUTCOME", "TICKET", "WHY"]);
+    for m in store.list_messages(None)? {
+        mails.row(vec![
+            m.key,
+            m.from.unwrap_or_else(|| "-".into()),
+            m.outcome.as_str().to_string(),
+            m.ticket_id.map(|t| format!("#{t}")).unwrap_or_default(),
+            m.reason.unwrap_or_default(),
+        ]);
+    }
+    mails.print();
+    println!();
+    let mut tickets = Table::new(&["TICKET", "STATUS", "TITLE", "REQUESTER", "FOLLOWUPS"]);
+    for t in store.list_tickets(&TicketFilter::default())? {
+        tickets.row(vec![format!("#{}", t.id), t.status.to_string(), t.title, t.requester, t.followups.to_string()]);
+    }
+    tickets.print();
+    println!();
+    let mut notes = Table::new(&["TICKET", "NOTIFICATION", "TO", "WRITTEN TO"]);
+    for r in store.list_outbox(None)? {
+        let written =
+            r.delivered_to.as_deref().map(|p| relative(p, &dir)).unwrap_or_else(|| r.state.as_str().to_string());
+        notes.row(vec![format!("#{}", r.ticket_id), r.event, r.recipient, written]);
+    }
+    notes.print();
+    println!(
+        "\n{} mails recorded, {} notifications written. Look closer with:\n  mailgate --config {} tickets show 1\n  mailgate --config {} messages list",
+        report.recorded.len(),
+        report.outbox.sent,
+        relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),
+        relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A fresh folder: created, or emptied when it holds an earlier demo. A
+/// folder that is not a demo is never touched.
+fn prepare(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let is_demo = dir.join(MARKER).exists();
+        let is_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !is_demo && !is_empty {
+            bail!("{} exists and is not a mailgate demo folder; choose another with --dir", dir.display());
+        }
+        if is_demo {
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove the earlier demo in {}", dir.display()))?;
+        }
+    }
+    for sub in ["Maildir/new", "Maildir/cur", "Maildir/tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+    }
+    std::fs::write(dir.join(MARKER), "built by `mailgate demo`; removed by the next one\n")?;
+    std::fs::write(dir.join("mailgate.toml"), CONFIG)?;
+    Ok(())
+}
+
+fn relative(path: &str, base: &Path) -> String {
+    Path::new(path).strip_prefix(base).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_string())
+}

@@ -1,0 +1,157 @@
+//! The command line: one file per command group. Commands load the
+//! configuration, open the store, and print either a table for people or
+//! JSON (`--json`) whose shapes are documented in the README.
+
+mod demo;
+mod ingest;
+mod inspect;
+mod run;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use mailgate::config::Config;
+use mailgate::store::Store;
+
+/// Exit codes from sysexits.h, which MTAs act on.
+pub const EXIT_DATAERR: u8 = 65;
+pub const EXIT_TEMPFAIL: u8 = 75;
+pub const EXIT_CONFIG: u8 = 78;
+
+#[derive(Debug, Parser)]
+#[command(name = "mailgate", version, about = "Turns the mail of a support address into helpdesk tickets")]
+pub struct Args {
+    /// Configuration file.
+    #[arg(long, global = true, env = "MAILGATE_CONFIG", default_value = "mailgate.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a demo folder with sample mail, run one pass, and show what happened.
+    Demo {
+        /// Where to build it; replaced if it is an earlier demo.
+        #[arg(long, default_value = "mailgate-demo")]
+        dir: PathBuf,
+    },
+    /// Run the daemon over the configured sources.
+    Run {
+        /// Process what is waiting, send what is due, and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Take mail from files, or one mail from standard input (for an MTA pipe).
+    Ingest { files: Vec<PathBuf> },
+    /// Validate the configuration and print it as mailgate understands it.
+    CheckConfig,
+    /// Tickets in the store.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
+    /// The intake record: every mail and its outcome.
+    #[command(subcommand)]
+    Messages(MessagesCommand),
+    /// Notifications waiting, sent or failed.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    List {
+        /// new, assigned, planned, pending, solved, closed or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        requester: Option<String>,
+        /// Words in the title or description.
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessagesCommand {
+    List {
+        /// ticket_created, followup_added, refused, ignored or duplicate.
+        #[arg(long)]
+        outcome: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a stored refused or ignored message through the pipeline again.
+    Replay { id: i64 },
+    /// Write a stored message's raw copy, byte for byte, to standard output.
+    Raw { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    List {
+        /// pending, sending, sent, failed or held.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn init_logging(args: &Args) {
+    let default = match args.command {
+        Command::Run { .. } | Command::Ingest { .. } => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Demo { dir } => demo::run(&dir),
+        Command::Run { once } => run::daemon(&args.config, once),
+        Command::Ingest { files } => ingest::run(&args.config, &files),
+        Command::CheckConfig => {
+            let config = load_config(&args.config)?;
+            print!("{}", config.to_display_toml());
+            eprintln!("mailgate: configuration {} is valid", args.config.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tickets(cmd) => inspect::tickets(&args.config, cmd),
+        Command::Messages(MessagesCommand::Replay { id }) => run::replay(&args.config, id),
+        Command::Messages(MessagesCommand::Raw { id }) => inspect::raw(&args.config, id),
+        Command::Messages(MessagesCommand::List { outcome, json }) => inspect::messages(&args.config, outcome, json),
+        Command::Outbox(OutboxCommand::List { state, json }) => inspect::outbox(&args.config, state, json),
+    }
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<Arc<Config>> {
+    Ok(Arc::new(Config::load(path)?))
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.database_path).with_context(|| "cannot open the store (database.path)")
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

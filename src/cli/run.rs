@@ -1,0 +1,79 @@
+//! `mailgate run` and `mailgate messages replay`: the commands that write.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use mailgate::clock::SystemClock;
+use mailgate::daemon::Daemon;
+use mailgate::pipeline::Pipeline;
+
+use super::{load_config, open_store};
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut daemon = Daemon::new(config, Arc::new(SystemClock))?;
+        if once {
+            let report = daemon.pass().await?;
+            eprintln!(
+                "mailgate: {} message(s) recorded, {} already recorded, {} left for a retry; {} notification(s) sent, {} delayed, {} failed",
+                report.recorded.len(),
+                report.already_recorded,
+                report.failed,
+                report.outbox.sent,
+                report.outbox.retrying,
+                report.outbox.failed
+            );
+            return Ok(if report.failed > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
+        }
+        daemon.run(shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Completes on SIGTERM (how systemd stops a service) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown requested");
+}
+
+pub fn replay(config_path: &Path, id: i64) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let store = open_store(&config)?;
+    let mut pipeline = Pipeline::new(store, config, Arc::new(SystemClock))?;
+    let applied = pipeline.replay(id)?;
+    pipeline.make_durable()?;
+    println!(
+        "message {id} replayed as message {}: {}{}{}",
+        applied.message_row,
+        applied.outcome.as_str(),
+        applied.ticket.map(|t| format!(" on ticket #{t}")).unwrap_or_default(),
+        applied.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+    );
+    println!("notifications queued: {} (sent by `mailgate run`)", applied.notifications);
+    Ok(ExitCode::SUCCESS)
+}

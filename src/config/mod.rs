@@ -1,0 +1,344 @@
+//! The validated configuration. Loading happens in two stages: the TOML text
+//! is read into [`raw::RawConfig`] (which mirrors the file and refuses unknown
+//! keys), then checked and resolved into [`Config`], whose values are ready to
+//! use: paths made absolute relative to the file, addresses lower-cased,
+//! defaults applied. Every error names the file, the key, and what was
+//! expected, on one line, because that line is all an operator sees when
+//! `systemctl start` fails.
+
+mod raw;
+mod show;
+
+use std::path::{Path, PathBuf};
+
+use lettre::message::Mailbox as LettreMailbox;
+
+use crate::ticket::Language;
+use raw::RawConfig;
+
+/// A configuration that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{file}: {key}: {message}")]
+    Invalid { file: String, key: String, message: String },
+}
+
+/// How a reply from someone outside a ticket's actors is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowupPolicy {
+    /// Only the requester, observers and technicians add followups; anyone
+    /// else quoting a ticket token opens a ticket of their own.
+    Actors,
+    /// Any sender of the institution may add a followup to any ticket.
+    Institution,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SourceConfig {
+    Maildir { name: String, path: PathBuf, poll_seconds: u64 },
+}
+
+impl SourceConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            SourceConfig::Maildir { name, .. } => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "transport", rename_all = "lowercase")]
+pub enum TransportConfig {
+    /// lettre's file transport: one `.eml` file per notification.
+    File { dir: PathBuf },
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Institution {
+    pub name: String,
+    pub allowed_domains: Vec<String>,
+    pub blocked_addresses: Vec<String>,
+    pub subject_tag: String,
+    pub ticket_url: String,
+    pub language: Language,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Limits {
+    pub max_message_bytes: u64,
+    pub max_attachment_bytes: u64,
+    pub max_observers: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketPolicy {
+    pub reopen_on_reply: bool,
+    pub followup_policy: FollowupPolicy,
+    pub cc_as_observers: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Notifications {
+    /// The support mailbox: sender of every notification and mailgate's own
+    /// address, which it never answers.
+    #[serde(serialize_with = "show::mailbox")]
+    pub from: LettreMailbox,
+    pub transport: TransportConfig,
+    pub templates_dir: Option<PathBuf>,
+    pub notify_technicians_on_new: bool,
+}
+
+impl Notifications {
+    /// mailgate's own address, lower-cased.
+    pub fn own_address(&self) -> String {
+        self.from.email.to_string().to_lowercase()
+    }
+
+    /// The domain of mailgate's Message-IDs.
+    pub fn message_id_domain(&self) -> String {
+        self.from.email.domain().to_lowercase()
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Technician {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Logging {
+    pub level: String,
+    pub format: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Config {
+    /// The file this configuration came from, for messages.
+    #[serde(skip)]
+    pub file: PathBuf,
+    pub database_path: PathBuf,
+    pub sources: Vec<SourceConfig>,
+    pub institution: Institution,
+    pub ignore_lists: bool,
+    pub limits: Limits,
+    pub tickets: TicketPolicy,
+    pub notifications: Notifications,
+    pub technicians: Vec<Technician>,
+    pub logging: Logging,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`; relative paths inside it are
+    /// taken relative to the file's folder, so a config runs from anywhere.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_toml(&text, path, base)
+    }
+
+    /// Parses configuration text; `file` is only used in messages and `base`
+    /// resolves relative paths. Takes text so tests need no files.
+    pub fn from_toml(text: &str, file: &Path, base: &Path) -> Result<Config, ConfigError> {
+        let file_name = file.display().to_string();
+        let raw = show::deserialize(text, &file_name)?;
+        validate(raw, file, base)
+    }
+
+    pub fn is_technician(&self, address: &str) -> bool {
+        self.technician(address).is_some()
+    }
+
+    pub fn technician(&self, address: &str) -> Option<&Technician> {
+        self.technicians.iter().find(|t| t.email == address)
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_display_toml(&self) -> String {
+        show::to_toml(self)
+    }
+}
+
+fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigError> {
+    let file_name = file.display().to_string();
+    let invalid =
+        |key: &str, message: String| ConfigError::Invalid { file: file_name.clone(), key: key.to_string(), message };
+    let resolve = |p: &str| -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    };
+
+    if raw.database.path.trim().is_empty() {
+        return Err(invalid("database.path", "expected a file path, got an empty string".into()));
+    }
+
+    let mut sources = Vec::new();
+    for (i, s) in raw.sources.iter().enumerate() {
+        let key = |k: &str| format!("sources[{i}].{k}");
+        match s.kind.as_str() {
+            "maildir" => {
+                let path = s.path.as_deref().filter(|p| !p.trim().is_empty()).ok_or_else(|| {
+                    invalid(&key("path"), "expected the path of a Maildir folder (holding new/, cur/, tmp/)".into())
+                })?;
+                let poll_seconds = s.poll_seconds.unwrap_or(5);
+                if poll_seconds == 0 {
+                    return Err(invalid(&key("poll_seconds"), "expected a number of seconds above 0".into()));
+                }
+                sources.push(SourceConfig::Maildir {
+                    name: s.name.clone().unwrap_or_else(|| format!("maildir-{}", i + 1)),
+                    path: resolve(path),
+                    poll_seconds,
+                });
+            }
+            other => {
+                return Err(invalid(&key("kind"), format!("expected \"maildir\", got \"{other}\"")));
+            }
+        }
+    }
+    let mut names: Vec<&str> = sources.iter().map(SourceConfig::name).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(invalid("sources", format!("expected distinct names, \"{}\" is used twice", w[0])));
+    }
+
+    let inst = raw.institution;
+    if inst.allowed_domains.is_empty() {
+        return Err(invalid(
+            "institution.allowed_domains",
+            "expected at least one domain, e.g. [\"ac-exemple.fr\"]: with none, every sender would be refused".into(),
+        ));
+    }
+    let mut allowed_domains = Vec::new();
+    for d in &inst.allowed_domains {
+        let d = d.trim().trim_start_matches('@').trim_start_matches("*.").to_lowercase();
+        if d.is_empty() || d.contains('@') || d.contains(char::is_whitespace) || !d.contains('.') {
+            return Err(invalid(
+                "institution.allowed_domains",
+                format!("expected domain names like \"ac-exemple.fr\", got \"{d}\""),
+            ));
+        }
+        allowed_domains.push(d);
+    }
+    let mut blocked_addresses = Vec::new();
+    for a in &inst.blocked_addresses {
+        if !a.contains('@') {
+            return Err(invalid("institution.blocked_addresses", format!("expected mail addresses, got \"{a}\"")));
+        }
+        blocked_addresses.push(a.trim().to_lowercase());
+    }
+    let subject_tag = inst.subject_tag.unwrap_or_else(|| "GLPI".into());
+    if subject_tag.is_empty() || subject_tag.contains([']', '[', '#', '\r', '\n']) {
+        return Err(invalid(
+            "institution.subject_tag",
+            format!("expected a word such as \"GLPI\", got \"{subject_tag}\""),
+        ));
+    }
+    if !inst.ticket_url.contains("{id}") {
+        return Err(invalid(
+            "institution.ticket_url",
+            "expected a URL containing {id}, e.g. \"https://helpdesk.example/front/ticket.form.php?id={id}\"".into(),
+        ));
+    }
+    let language = match inst.language.as_deref().unwrap_or("fr") {
+        "fr" => Language::Fr,
+        "en" => Language::En,
+        other => return Err(invalid("institution.language", format!("expected \"fr\" or \"en\", got \"{other}\""))),
+    };
+
+    let followup_policy = match raw.tickets.followup_policy.as_deref().unwrap_or("actors") {
+        "actors" => FollowupPolicy::Actors,
+        "institution" => FollowupPolicy::Institution,
+        other => {
+            return Err(invalid(
+                "tickets.followup_policy",
+                format!("expected \"actors\" or \"institution\", got \"{other}\""),
+            ));
+        }
+    };
+
+    let limits = Limits {
+        max_message_bytes: raw.limits.max_message_bytes.unwrap_or(30 * 1024 * 1024),
+        max_attachment_bytes: raw.limits.max_attachment_bytes.unwrap_or(20 * 1024 * 1024),
+        max_observers: raw.limits.max_observers.unwrap_or(50),
+    };
+    if limits.max_message_bytes < 1024 {
+        return Err(invalid("limits.max_message_bytes", "expected at least 1024 bytes".into()));
+    }
+
+    let n = raw.notifications;
+    let from: LettreMailbox = n.from.parse().map_err(|e| {
+        invalid(
+            "notifications.from",
+            format!("expected a mailbox such as \"Support <support@ac-exemple.fr>\", got \"{}\" ({e})", n.from),
+        )
+    })?;
+    let transport = match n.transport.as_str() {
+        "file" => TransportConfig::File {
+            dir: resolve(n.dir.as_deref().ok_or_else(|| {
+                invalid("notifications.dir", "expected a folder for the .eml files when transport = \"file\"".into())
+            })?),
+        },
+        other => return Err(invalid("notifications.transport", format!("expected \"file\", got \"{other}\""))),
+    };
+
+    let mut technicians = Vec::new();
+    for (i, t) in raw.technicians.iter().enumerate() {
+        let email = t.email.trim().to_lowercase();
+        if !email.contains('@') {
+            return Err(invalid(
+                &format!("technicians[{i}].email"),
+                format!("expected a mail address, got \"{}\"", t.email),
+            ));
+        }
+        technicians.push(Technician { email, name: t.name.trim().to_string() });
+    }
+
+    let level = raw.logging.level.unwrap_or_else(|| "info".into());
+    if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
+        return Err(invalid(
+            "logging.level",
+            format!("expected one of error, warn, info, debug, trace, got \"{level}\""),
+        ));
+    }
+    let format = raw.logging.format.unwrap_or_else(|| "text".into());
+    if !["text", "json"].contains(&format.as_str()) {
+        return Err(invalid("logging.format", format!("expected \"text\" or \"json\", got \"{format}\"")));
+    }
+
+    Ok(Config {
+        file: file.to_path_buf(),
+        database_path: resolve(&raw.database.path),
+        sources,
+        institution: Institution {
+            name: inst.name.trim().to_string(),
+            allowed_domains,
+            blocked_addresses,
+            subject_tag,
+            ticket_url: inst.ticket_url,
+            language,
+        },
+        ignore_lists: raw.intake.ignore_lists.unwrap_or(true),
+        limits,
+        tickets: TicketPolicy {
+            reopen_on_reply: raw.tickets.reopen_on_reply.unwrap_or(true),
+            followup_policy,
+            cc_as_observers: raw.tickets.cc_as_observers.unwrap_or(true),
+        },
+        notifications: Notifications {
+            from,
+            transport,
+            templates_dir: n.templates_dir.as_deref().map(resolve),
+            notify_technicians_on_new: n.notify_technicians_on_new.unwrap_or(true),
+        },
+        technicians,
+        logging: Logging { level, format },
+    })
+}
+
+#[cfg(test)]
+mod tests;

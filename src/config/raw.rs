@@ -1,0 +1,99 @@
+//! The configuration file exactly as written: serde structs that mirror the
+//! TOML, with `deny_unknown_fields` so that a misspelt key stops the start
+//! instead of being silently ignored. Validation and defaults that depend on
+//! other values live in [`super::Config`].
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub database: RawDatabase,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+    pub institution: RawInstitution,
+    #[serde(default)]
+    pub intake: RawIntake,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub tickets: RawTickets,
+    pub notifications: RawNotifications,
+    #[serde(default)]
+    pub technicians: Vec<RawTechnician>,
+    #[serde(default)]
+    pub logging: RawLogging,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub kind: String,
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub poll_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstitution {
+    pub name: String,
+    pub allowed_domains: Vec<String>,
+    #[serde(default)]
+    pub blocked_addresses: Vec<String>,
+    pub subject_tag: Option<String>,
+    pub ticket_url: String,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntake {
+    pub ignore_lists: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_message_bytes: Option<u64>,
+    pub max_attachment_bytes: Option<u64>,
+    pub max_observers: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTickets {
+    pub reopen_on_reply: Option<bool>,
+    pub followup_policy: Option<String>,
+    pub cc_as_observers: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifications {
+    pub from: String,
+    pub transport: String,
+    pub dir: Option<String>,
+    pub templates_dir: Option<String>,
+    pub notify_technicians_on_new: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTechnician {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogging {
+    pub level: Option<String>,
+    pub format: Option<String>,
+}

@@ -1,0 +1,67 @@
+//! How configuration errors and the effective configuration are shown to an
+//! operator: one line per error, naming the file, the key, the line and what
+//! was expected, with a did-you-mean for a misspelt key.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Config, ConfigError, raw::RawConfig};
+
+pub(super) fn deserialize(text: &str, file: &str) -> Result<RawConfig, ConfigError> {
+    let invalid = |key: String, message: String| ConfigError::Invalid { file: file.to_string(), key, message };
+    let de = toml::Deserializer::parse(text).map_err(|e| invalid(at_line(text, e.span()), one_line(e.message())))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut message = one_line(inner.message());
+        if let Some(hint) = did_you_mean(&message) {
+            message.push_str(&hint);
+        }
+        let line = at_line(text, inner.span());
+        let key = if path == "." || path.is_empty() { line } else { format!("{path} ({line})") };
+        invalid(key, message)
+    })
+}
+
+fn at_line(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let start = span.start.min(text.len());
+            let line = text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count() + 1;
+            format!("line {line}")
+        }
+        None => "configuration".to_string(),
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// serde reports "unknown field `x`, expected one of `a`, `b`"; point at the
+/// closest expected key so that a typo is fixed at a glance.
+fn did_you_mean(message: &str) -> Option<String> {
+    static UNKNOWN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"unknown (?:field|variant) `([^`]*)`, expected (.*)").expect("static regex"));
+    static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("static regex"));
+    let caps = UNKNOWN.captures(message)?;
+    let typo = caps.get(1)?.as_str();
+    NAME.captures_iter(caps.get(2)?.as_str())
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .map(|candidate| (strsim::jaro_winkler(typo, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))
+}
+
+pub(super) fn mailbox<S: serde::Serializer>(
+    mailbox: &lettre::message::Mailbox,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&mailbox.to_string())
+}
+
+pub(super) fn to_toml(config: &Config) -> String {
+    toml::to_string_pretty(config).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
+}

@@ -1,0 +1,170 @@
+//! The decision for one mail, in the order that keeps robots and strangers
+//! out before anything is threaded: duplicate, mailgate's own mail, robots,
+//! sender policy, limits, then threading and who may add a followup.
+
+use std::sync::Arc;
+
+use super::thread::{self, ThreadMatch};
+use super::{Decision, TicketFacts, View, policy};
+use crate::config::{Config, FollowupPolicy};
+use crate::mail::subject::SubjectToken;
+use crate::mail::{InboundMail, Mailbox, noise};
+use crate::ticket::{Language, Role, TicketId, status_after_followup};
+
+/// The decision rules bound to one configuration, with what can be prepared
+/// once (the compiled subject token) prepared once.
+pub struct Intake {
+    config: Arc<Config>,
+    token: SubjectToken,
+    own_address: String,
+    our_domain: String,
+}
+
+impl Intake {
+    pub fn new(config: Arc<Config>) -> Self {
+        Intake {
+            token: SubjectToken::new(&config.institution.subject_tag),
+            own_address: config.notifications.own_address(),
+            our_domain: config.notifications.message_id_domain(),
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn decide(&self, mail: &InboundMail, view: &dyn View) -> Decision {
+        if let Some(of) = view.earlier_copy(&mail.message_id, &mail.content_hash) {
+            return Decision::Duplicate { of };
+        }
+        if mail.from.as_ref().is_some_and(|f| f.address == self.own_address)
+            || thread::ticket_named_by(&mail.message_id, &self.our_domain).is_some()
+        {
+            return Decision::Ignore {
+                reason: "from mailgate's own address: never answered, so it cannot loop".into(),
+            };
+        }
+        if let Some(noise) = noise::classify(mail, self.config.ignore_lists) {
+            return Decision::Ignore { reason: noise.reason() };
+        }
+        if let Some(reason) = policy::refusal(mail.from.as_ref(), &self.config.institution) {
+            return Decision::Refuse { reason };
+        }
+        let max = self.config.limits.max_attachment_bytes;
+        if let Some(big) = mail.attachments.iter().find(|a| a.size as u64 > max) {
+            return Decision::Refuse {
+                reason: format!(
+                    "attachment \"{}\" is {} bytes, over limits.max_attachment_bytes ({max})",
+                    big.filename, big.size
+                ),
+            };
+        }
+        let Some(from) = mail.from.clone() else {
+            return Decision::Refuse { reason: "no sender address in From".into() };
+        };
+        match thread::find_ticket(mail, view, &self.token, &self.our_domain) {
+            ThreadMatch::Header(ticket) | ThreadMatch::Subject(ticket) => match view.ticket(ticket) {
+                Some(facts) => self.followup_or_new(mail, from, &facts),
+                None => self.new_ticket(mail, from, None, None),
+            },
+            ThreadMatch::UnknownTicket(n) => {
+                let note = format!("the subject names ticket #{n}, which does not exist");
+                self.new_ticket(mail, from, Some(note), None)
+            }
+            ThreadMatch::None => self.new_ticket(mail, from, None, None),
+        }
+    }
+
+    fn followup_or_new(&self, mail: &InboundMail, from: Mailbox, facts: &TicketFacts) -> Decision {
+        let role = facts.role_of(&from.address).or_else(|| {
+            if self.config.is_technician(&from.address) {
+                Some(Role::Technician)
+            } else if self.config.tickets.followup_policy == FollowupPolicy::Institution {
+                Some(Role::Observer)
+            } else {
+                None
+            }
+        });
+        let Some(role) = role else {
+            let note =
+                format!("{} is not an actor of ticket #{}, so the reply opens its own ticket", from.address, facts.id);
+            return self.new_ticket(mail, from, Some(note), Some(facts.id));
+        };
+        if facts.status.is_finished() && role.is_requester_side() && !self.config.tickets.reopen_on_reply {
+            let note = format!("ticket #{} is {} and tickets.reopen_on_reply is false", facts.id, facts.status);
+            return self.new_ticket(mail, from, Some(note), Some(facts.id));
+        }
+        let assign_author = role == Role::Technician && !facts.technicians.contains(&from.address);
+        let has_technician = !facts.technicians.is_empty() || assign_author;
+        Decision::Followup {
+            ticket: facts.id,
+            new_status: status_after_followup(facts.status, role, has_technician),
+            author: from,
+            role,
+            assign_author,
+        }
+    }
+
+    fn new_ticket(
+        &self,
+        mail: &InboundMail,
+        requester: Mailbox,
+        note: Option<String>,
+        related: Option<TicketId>,
+    ) -> Decision {
+        Decision::NewTicket {
+            title: self.title(mail),
+            observers: self.observers(mail, &requester),
+            requester,
+            note,
+            related,
+        }
+    }
+
+    /// The subject without prefixes and token; failing that the first line
+    /// of the text, so that a ticket list never shows an empty title.
+    fn title(&self, mail: &InboundMail) -> String {
+        let title = self.token.title(&mail.subject);
+        if !title.is_empty() {
+            return title;
+        }
+        let first_line = mail.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.contains("=-=-=-="));
+        match first_line {
+            Some(line) => self.token.title(&truncate_chars(line, 80)),
+            None => match self.config.institution.language {
+                Language::Fr => "(sans objet)".into(),
+                Language::En => "(no subject)".into(),
+            },
+        }
+    }
+
+    /// Colleagues in Cc of the first mail follow the ticket, when they belong
+    /// to the institution: an outside address must not receive its updates.
+    fn observers(&self, mail: &InboundMail, requester: &Mailbox) -> Vec<Mailbox> {
+        if !self.config.tickets.cc_as_observers {
+            return Vec::new();
+        }
+        let mut observers: Vec<Mailbox> = Vec::new();
+        for cc in &mail.cc {
+            let keep = cc.address != requester.address
+                && cc.address != self.own_address
+                && policy::refusal(Some(cc), &self.config.institution).is_none()
+                && !observers.iter().any(|o| o.address == cc.address);
+            if keep {
+                observers.push(cc.clone());
+            }
+            if observers.len() >= self.config.limits.max_observers {
+                break;
+            }
+        }
+        observers
+    }
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}

@@ -1,0 +1,124 @@
+//! What to do with one inbound mail. [`Intake::decide`] is pure: it reads the mail,
+//! the configuration and a read-only [`View`] of the store, and returns a
+//! [`Decision`] that the store applies in one transaction. Keeping the rules
+//! here, away from SQL and sockets, is what lets every rule be tested as a
+//! table without a database.
+
+mod decide;
+pub mod policy;
+pub mod thread;
+
+pub use decide::Intake;
+
+use crate::mail::Mailbox;
+use crate::ticket::{Role, Status, TicketId};
+
+/// The recorded fate of a message, as stored and shown in `messages list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    TicketCreated,
+    FollowupAdded,
+    Refused,
+    Ignored,
+    Duplicate,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] =
+        [Outcome::TicketCreated, Outcome::FollowupAdded, Outcome::Refused, Outcome::Ignored, Outcome::Duplicate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::TicketCreated => "ticket_created",
+            Outcome::FollowupAdded => "followup_added",
+            Outcome::Refused => "refused",
+            Outcome::Ignored => "ignored",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// What the store must do with a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Open a ticket. `note` says why it is new when the mail looked like a
+    /// reply (a token for an unknown ticket, a stranger's reply, a reply to a
+    /// closed ticket), and `related` names the ticket it referred to.
+    NewTicket {
+        title: String,
+        requester: Mailbox,
+        observers: Vec<Mailbox>,
+        note: Option<String>,
+        related: Option<TicketId>,
+    },
+    /// Add the mail as a followup on `ticket`, possibly moving its status.
+    Followup {
+        ticket: TicketId,
+        author: Mailbox,
+        role: Role,
+        new_status: Option<Status>,
+        /// A technician answering becomes one of the ticket's technicians.
+        assign_author: bool,
+    },
+    /// Record and drop: a sender mailgate does not serve. Never answered.
+    Refuse { reason: String },
+    /// Record and drop: a robot (auto-reply, bounce, list) or mailgate itself.
+    Ignore { reason: String },
+    /// The same mail was already recorded as message `of`.
+    Duplicate { of: i64 },
+}
+
+impl Decision {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Decision::NewTicket { .. } => Outcome::TicketCreated,
+            Decision::Followup { .. } => Outcome::FollowupAdded,
+            Decision::Refuse { .. } => Outcome::Refused,
+            Decision::Ignore { .. } => Outcome::Ignored,
+            Decision::Duplicate { .. } => Outcome::Duplicate,
+        }
+    }
+}
+
+/// What `decide` needs to know of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub id: TicketId,
+    pub status: Status,
+    pub requester: String,
+    pub observers: Vec<String>,
+    pub technicians: Vec<String>,
+}
+
+impl TicketFacts {
+    /// The role `address` already plays on this ticket, if any.
+    pub fn role_of(&self, address: &str) -> Option<Role> {
+        if self.requester == address {
+            Some(Role::Requester)
+        } else if self.technicians.iter().any(|t| t == address) {
+            Some(Role::Technician)
+        } else if self.observers.iter().any(|o| o == address) {
+            Some(Role::Observer)
+        } else {
+            None
+        }
+    }
+}
+
+/// The store as `decide` reads it. Implemented by the store over SQLite and
+/// by plain maps in tests.
+pub trait View {
+    fn ticket(&self, id: TicketId) -> Option<TicketFacts>;
+    /// The ticket an inbound mail with this Message-ID was recorded on.
+    fn ticket_of_message(&self, message_id: &str) -> Option<TicketId>;
+    /// An earlier record of the same mail: same Message-ID and content.
+    fn earlier_copy(&self, message_id: &str, content_hash: &str) -> Option<i64>;
+}
+
+#[cfg(test)]
+mod tests;

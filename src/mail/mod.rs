@@ -1,0 +1,112 @@
+//! The inbound mail as the rest of mailgate sees it: decoded, bounded, and
+//! stripped of everything MIME. [`parse`] turns raw bytes into an
+//! [`InboundMail`]; the other modules read it without touching MIME again:
+//! [`body`] turns HTML into text, [`reply`] cuts quoted history, [`subject`]
+//! finds the ticket token and strips reply prefixes, [`noise`] recognises
+//! robots (auto-replies, bounces, lists).
+
+pub mod body;
+pub mod noise;
+pub mod parse;
+pub mod reply;
+pub mod subject;
+
+pub use parse::{ParseError, parse};
+
+/// One address as written in a header, decoded and normalised: the address
+/// part is lower-cased so that comparisons with configuration are exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub address: String,
+    pub name: Option<String>,
+}
+
+impl Mailbox {
+    pub fn new(address: &str, name: Option<&str>) -> Self {
+        Mailbox {
+            address: address.trim().to_lowercase(),
+            name: name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+        }
+    }
+
+    /// The domain part, without the `@`; empty when the address has none.
+    pub fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
+    /// The local part, before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.address.rsplit_once('@').map_or(&self.address, |(l, _)| l)
+    }
+
+    /// The name a person would be called by: the display name, or the address.
+    pub fn display(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.address)
+    }
+}
+
+/// A file carried by a mail: a real attachment or an inline image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Safe to use as a file name: see [`parse::safe_filename`].
+    pub filename: String,
+    pub content_type: String,
+    pub size: usize,
+    /// Lower-case hex SHA-256 of the content; the content's address in the store.
+    pub sha256: String,
+    pub inline: bool,
+    pub content: Vec<u8>,
+}
+
+/// Header facts the noise guard reads. Kept as plain values so that the
+/// rules in [`noise`] are tested without building MIME.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutomationSignals {
+    /// `Auto-Submitted` value, lower-cased, without parameters.
+    pub auto_submitted: Option<String>,
+    /// `X-Autoreply` or `X-Autorespond` present (any value).
+    pub x_autoreply: bool,
+    /// `Precedence` value, lower-cased.
+    pub precedence: Option<String>,
+    pub list_id: bool,
+    pub list_unsubscribe: bool,
+    /// The top-level content type is `multipart/report` (a DSN or MDN).
+    pub multipart_report: bool,
+    /// `Return-Path: <>`: the null sender of bounces and other robots.
+    pub empty_return_path: bool,
+}
+
+/// A mail after parsing: everything the decision needs, nothing of MIME.
+#[derive(Debug, Clone)]
+pub struct InboundMail {
+    /// Without angle brackets. Derived from the content hash when missing.
+    pub message_id: String,
+    pub message_id_derived: bool,
+    /// SHA-256 of what makes the message this message (body and the headers
+    /// people write), not of the trace headers a second delivery changes.
+    pub content_hash: String,
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    /// Decoded; empty when the mail has no subject.
+    pub subject: String,
+    /// Unix seconds from the `Date` header, when it has a readable one.
+    pub date: Option<i64>,
+    /// Message-IDs without angle brackets, in header order.
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub automation: AutomationSignals,
+    /// The readable text: text/plain, or HTML turned into text.
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// What could not be read, kept for the record (e.g. an unknown charset).
+    pub defects: Vec<String>,
+}
+
+impl InboundMail {
+    /// Every Message-ID this mail answers, most specific first.
+    pub fn thread_ids(&self) -> impl Iterator<Item = &str> {
+        self.in_reply_to.iter().chain(self.references.iter().rev()).map(String::as_str)
+    }
+}

@@ -1,0 +1,79 @@
+//! Notifications: who hears about a ticket event ([`recipients`]), what they
+//! read ([`templates`], [`compose`]), and how it leaves ([`transport`],
+//! [`sender`]). Composing is pure and happens inside the transaction of the
+//! change, so the outbox row holds the finished mail; sending happens later,
+//! from the outbox, through a [`transport::Transport`].
+
+pub mod compose;
+pub mod recipients;
+pub mod sender;
+pub mod templates;
+pub mod transport;
+
+pub use compose::Notifier;
+pub use templates::{TemplateError, Templates};
+
+use serde::Serialize;
+
+use crate::mail::Mailbox;
+use crate::ticket::{Event, Role, Status, TicketId};
+
+/// A person as templates see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+impl Person {
+    pub fn display(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.email)
+    }
+}
+
+impl From<&Mailbox> for Person {
+    fn from(m: &Mailbox) -> Self {
+        Person { email: m.address.clone(), name: m.name.clone() }
+    }
+}
+
+/// The ticket after the change, as notifications describe it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketContext {
+    pub id: TicketId,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub entity: String,
+    pub requester: Person,
+    pub observers: Vec<Person>,
+    pub technicians: Vec<Person>,
+    pub created_at: String,
+    /// The Message-ID of the mail that opened the ticket, when it came by mail.
+    pub origin_message_id: Option<String>,
+}
+
+/// What caused the notification.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub author: Mailbox,
+    pub author_role: Role,
+    /// The inbound mail's Message-ID: the notification answers it.
+    pub message_id: String,
+    /// The followup's text, for followup events.
+    pub followup: Option<String>,
+}
+
+/// One finished notification to one recipient, ready for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub ticket: TicketId,
+    pub event: Event,
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    /// Without angle brackets, like every Message-ID mailgate stores.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+}

@@ -1,0 +1,37 @@
+//! The source seam. A source yields raw mails, each with a key that is
+//! stable for that source (a Maildir file name, an IMAP UID), and is told to
+//! acknowledge a mail only after the store committed it. A crash between the
+//! two leaves the mail in the source; the store recognises the key next time
+//! and the mail is only acknowledged.
+
+pub mod maildir;
+
+use std::future::Future;
+
+use crate::intake::Outcome;
+
+/// One mail as a source hands it over.
+#[derive(Debug, Clone)]
+pub struct RawMessage {
+    pub key: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("source {source_name}: cannot read {what}: {detail}")]
+    Read { source_name: String, what: String, detail: String },
+    #[error("source {source_name}: cannot acknowledge {key}: {detail}")]
+    Ack { source_name: String, key: String, detail: String },
+}
+
+pub trait Source: Send {
+    /// The name the store records mails under; stable across restarts.
+    fn name(&self) -> &str;
+
+    /// The next batch of waiting mails, oldest first; empty when none waits.
+    fn fetch(&mut self) -> impl Future<Output = Result<Vec<RawMessage>, SourceError>> + Send;
+
+    /// Marks the mail as handled so it is not fetched again.
+    fn ack(&mut self, key: &str, outcome: Outcome) -> impl Future<Output = Result<(), SourceError>> + Send;
+}

@@ -1,0 +1,109 @@
+//! The intake record: every mail mailgate was given and what became of it.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+use crate::intake::Outcome;
+use crate::ticket::TicketId;
+
+/// A mail in `messages list`. The JSON shape is documented in the README.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub message_id: String,
+    pub from: Option<String>,
+    pub subject: String,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub ticket_id: Option<TicketId>,
+    #[serde(skip)]
+    pub received_at: String,
+    #[serde(skip)]
+    pub source: String,
+    /// The source's name for it (a Maildir file name, an IMAP UID).
+    #[serde(skip)]
+    pub key: String,
+}
+
+impl Store {
+    /// Whether `source` already handed over the mail it calls `key`: then
+    /// the mail was recorded and only its acknowledgment was lost.
+    pub fn source_key_known(&self, source: &str, key: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM messages WHERE source = ?1 AND source_key = ?2 AND replay_of IS NULL LIMIT 1",
+                params![source, key],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The replay of `message_row` that made a ticket or followup, if any.
+    pub fn effective_replay(&self, message_row: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM messages WHERE replay_of = ?1 AND outcome IN ('ticket_created', 'followup_added') LIMIT 1",
+                [message_row],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn list_messages(&self, outcome: Option<Outcome>) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key
+             FROM messages WHERE (?1 IS NULL OR outcome = ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([outcome.map(Outcome::as_str)], row_to_record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn message(&self, id: i64) -> Result<MessageRecord, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key
+                 FROM messages WHERE id = ?1",
+                [id],
+                row_to_record,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no message {id}")))
+    }
+
+    /// Counts of today's intake by outcome, for the daemon's status line.
+    pub fn outcome_counts_since(&self, since: &str) -> Result<Vec<(Outcome, i64)>, StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT outcome, COUNT(*) FROM messages WHERE received_at >= ?1 GROUP BY outcome")?;
+        let rows = stmt.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (outcome, n) = row?;
+            if let Some(o) = Outcome::parse(&outcome) {
+                out.push((o, n));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
+    let outcome: String = r.get(4)?;
+    Ok(MessageRecord {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        from: r.get(2)?,
+        subject: r.get(3)?,
+        outcome: Outcome::parse(&outcome)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(4, outcome, rusqlite::types::Type::Text))?,
+        reason: r.get(5)?,
+        ticket_id: r.get(6)?,
+        received_at: r.get(7)?,
+        source: r.get(8)?,
+        key: r.get(9)?,
+    })
+}

@@ -1,0 +1,166 @@
+//! The only place that knows SQL. SQLite in WAL mode with foreign keys on;
+//! migrations are compiled into the binary and applied at open. One
+//! [`Store`] is one connection: the pipeline holds the single writer, and
+//! readers (the CLI, the outbox sender) open their own.
+//!
+//! Every query binds its parameters; no text from a mail is ever spliced
+//! into SQL.
+
+mod apply;
+mod messages;
+mod outbox;
+pub mod tickets;
+mod view;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use apply::{Applied, Received};
+pub use messages::MessageRecord;
+pub use outbox::{OutboxRow, OutboxState};
+pub use tickets::{AttachmentInfo, FollowupRecord, HistoryEntry, TicketDetail, TicketSummary};
+
+/// Migrations in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error(
+        "database {path} has schema version {found}, newer than this mailgate knows ({known}): upgrade mailgate or restore a backup"
+    )]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl StoreError {
+    /// A busy or locked database is worth retrying; anything else is not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            }
+            _ => false,
+        }
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                open_err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(format!("cannot create folder {}: {e}", parent.display())),
+                ))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        let mut store = Store { conn };
+        store.configure().map_err(open_err)?;
+        store.migrate(&path.display().to_string())?;
+        Ok(store)
+    }
+
+    /// An in-memory store, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Store { conn };
+        store.configure()?;
+        store.migrate(":memory:")?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        // WAL lets the CLI read while the daemon writes. Commits are atomic
+        // and survive a crash of the process at once; surviving a power cut
+        // needs an fsync, which `make_durable` does once per batch, before
+        // the batch is acknowledged to its source (see there).
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    fn migrate(&mut self, path: &str) -> Result<(), StoreError> {
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(StoreError::TooNew { path: path.to_string(), found, known });
+        }
+        if found == known {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for sql in &MIGRATIONS[found as usize..] {
+            tx.execute_batch(sql)?;
+        }
+        tx.pragma_update(None, "user_version", known)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Makes every transaction committed so far durable, power cuts
+    /// included, with one fsync of the WAL: a write committed under
+    /// synchronous=FULL syncs the whole log, earlier commits with it.
+    ///
+    /// Sources acknowledge mail only after this returns. Paying one fsync
+    /// per batch instead of one per mail is what lets a backlog drain fast
+    /// without ever removing a mail from its mailbox on the strength of a
+    /// commit that a power cut could undo.
+    pub fn make_durable(&mut self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let synced = self
+            .conn
+            .prepare_cached("UPDATE durability SET syncs = syncs + 1 WHERE id = 1")
+            .and_then(|mut s| s.execute([]));
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        synced?;
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// The raw copy of a stored mail.
+    pub fn raw_message(&self, message_row: i64) -> Result<Vec<u8>, StoreError> {
+        let bytes: Option<Option<Vec<u8>>> = self
+            .conn
+            .query_row(
+                "SELECT b.bytes FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256 WHERE m.id = ?1",
+                [message_row],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match bytes {
+            Some(Some(bytes)) => Ok(bytes),
+            Some(None) => Err(StoreError::NotFound(format!("the raw copy of message {message_row} was purged"))),
+            None => Err(StoreError::NotFound(format!("no message {message_row}"))),
+        }
+    }
+}
+
+fn put_blob(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO blobs (sha256, size, bytes) VALUES (?1, ?2, ?3)
+         ON CONFLICT(sha256) DO UPDATE SET bytes = excluded.bytes WHERE blobs.bytes IS NULL",
+    )?
+    .execute(rusqlite::params![sha256, bytes.len() as i64, bytes])?;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The durable outbox. A row is written with the change that caused it and
+//! moves pending → sending → sent, or to failed with the server's answer.
+//! `sending` is written before the transport is called and `sent` after, so
+//! a crash in between resends at most once, with the same Message-ID.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+use crate::notify::Notification;
+use crate::ticket::TicketId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+    Held,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Held => "held",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        [Self::Pending, Self::Sending, Self::Sent, Self::Failed, Self::Held].into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// An outbox row. The JSON shape (`ticket_id`, `event`, `to`, `subject`,
+/// `state`) is documented in the README; the other fields are extra.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    pub event: String,
+    #[serde(rename = "to")]
+    pub recipient: String,
+    pub subject: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    /// Where the transport put it (a file path for the file transport).
+    pub delivered_to: Option<String>,
+    #[serde(skip)]
+    pub body_text: String,
+    #[serde(skip)]
+    pub message_id: String,
+    #[serde(skip)]
+    pub in_reply_to: Option<String>,
+    #[serde(skip)]
+    pub references: Vec<String>,
+}
+
+pub(super) fn insert(conn: &Connection, n: &Notification, at: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (ticket_id, event, recipient, subject, body_text, message_id, in_reply_to,
+                             references_ids, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        n.ticket,
+        n.event.as_str(),
+        n.recipient,
+        n.subject,
+        n.text,
+        n.message_id,
+        n.in_reply_to,
+        n.references.join(" "),
+        at
+    ])?;
+    Ok(())
+}
+
+const COLUMNS: &str = "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
+                       delivered_to, body_text, message_id, in_reply_to, references_ids";
+
+fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    let state: String = r.get(5)?;
+    let references: String = r.get(14)?;
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        ticket_id: r.get(1)?,
+        event: r.get(2)?,
+        recipient: r.get(3)?,
+        subject: r.get(4)?,
+        state: OutboxState::parse(&state)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(5, state, rusqlite::types::Type::Text))?,
+        attempts: r.get(6)?,
+        last_error: r.get(7)?,
+        created_at: r.get(8)?,
+        sent_at: r.get(9)?,
+        delivered_to: r.get(10)?,
+        body_text: r.get(11)?,
+        message_id: r.get(12)?,
+        in_reply_to: r.get(13)?,
+        references: references.split_whitespace().map(str::to_string).collect(),
+    })
+}
+
+impl Store {
+    pub fn list_outbox(&self, state: Option<OutboxState>) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([state.map(OutboxState::as_str)], row_to_outbox)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The next row due at `now`, claimed: marked `sending` with one more
+    /// attempt, in the same statement, so two senders never take one row.
+    /// Rows left `sending` by a crash are due again.
+    pub fn claim_due(&mut self, now: &str) -> Result<Option<OutboxRow>, StoreError> {
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?1
+                         ORDER BY next_attempt_at, id LIMIT 1)
+             RETURNING {COLUMNS}"
+        );
+        Ok(self.conn.query_row(&sql, [now], row_to_outbox).optional()?)
+    }
+
+    pub fn mark_sent(&mut self, id: i64, at: &str, delivered_to: Option<&str>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET state = 'sent', sent_at = ?2, delivered_to = ?3, last_error = NULL WHERE id = ?1",
+            )?
+            .execute(params![id, at, delivered_to])?;
+        Ok(())
+    }
+
+    /// A temporary failure: back to pending, due again at `retry_at`.
+    pub fn mark_retry(&mut self, id: i64, error: &str, retry_at: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET state = 'pending', last_error = ?2, next_attempt_at = ?3 WHERE id = ?1")?
+            .execute(params![id, error, retry_at])?;
+        Ok(())
+    }
+
+    pub fn mark_failed(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1")?
+            .execute(params![id, error])?;
+        Ok(())
+    }
+
+    /// Pending rows, for the status line and `--once` draining.
+    pub fn outbox_depth(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')", [], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,57 @@
+//! The store seen through [`View`], the read-only window `intake::decide`
+//! looks through. A failed read answers "unknown": the decision then opens a
+//! ticket rather than losing the mail, and the write that follows surfaces a
+//! persistent database fault.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use crate::intake::{TicketFacts, View};
+use crate::ticket::{Status, TicketId};
+
+impl View for Store {
+    fn ticket(&self, id: TicketId) -> Option<TicketFacts> {
+        let (status, requester): (String, String) = self
+            .conn
+            .query_row("SELECT status, requester FROM tickets WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .ok()??;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT role, email FROM actors WHERE ticket_id = ?1 ORDER BY rowid").ok()?;
+        let actors: Vec<(String, String)> =
+            stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).ok()?.filter_map(Result::ok).collect();
+        let with_role = |role: &str| actors.iter().filter(|(r, _)| r == role).map(|(_, e)| e.clone()).collect();
+        Some(TicketFacts {
+            id,
+            status: Status::parse(&status)?,
+            requester,
+            observers: with_role("observer"),
+            technicians: with_role("technician"),
+        })
+    }
+
+    fn ticket_of_message(&self, message_id: &str) -> Option<TicketId> {
+        self.conn
+            .query_row(
+                "SELECT ticket_id FROM messages
+                 WHERE message_id = ?1 AND ticket_id IS NOT NULL AND outcome IN ('ticket_created', 'followup_added')
+                 ORDER BY id LIMIT 1",
+                [message_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()?
+    }
+
+    fn earlier_copy(&self, message_id: &str, content_hash: &str) -> Option<i64> {
+        self.conn
+            .query_row(
+                "SELECT id FROM messages WHERE message_id = ?1 AND content_hash = ?2 AND outcome != 'duplicate'
+                 ORDER BY id LIMIT 1",
+                params![message_id, content_hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()?
+    }
+}

@@ -1,0 +1,220 @@
+//! The helpdesk's words: a [`Status`] with the labels GLPI users know, the
+//! [`Role`] someone plays on a ticket, the [`Event`]s that notify people, and
+//! the rules by which a followup moves a ticket's status. Pure: no I/O.
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub type TicketId = i64;
+
+/// The language of notifications and status labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Fr,
+    En,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+        }
+    }
+}
+
+/// A ticket's status, GLPI's life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    New,
+    Assigned,
+    Planned,
+    Pending,
+    Solved,
+    Closed,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::New,
+        Status::Assigned,
+        Status::Planned,
+        Status::Pending,
+        Status::Solved,
+        Status::Closed,
+        Status::Cancelled,
+    ];
+
+    /// The stable word stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Assigned => "assigned",
+            Status::Planned => "planned",
+            Status::Pending => "pending",
+            Status::Solved => "solved",
+            Status::Closed => "closed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The label users read in subjects, as GLPI writes it.
+    pub fn label(self, language: Language) -> &'static str {
+        match (language, self) {
+            (Language::Fr, Status::New) => "Nouveau",
+            (Language::Fr, Status::Assigned) => "En cours (Attribué)",
+            (Language::Fr, Status::Planned) => "En cours (Planifié)",
+            (Language::Fr, Status::Pending) => "En attente",
+            (Language::Fr, Status::Solved) => "Résolu",
+            (Language::Fr, Status::Closed) => "Clos",
+            (Language::Fr, Status::Cancelled) => "Annulé",
+            (Language::En, Status::New) => "New",
+            (Language::En, Status::Assigned) => "Processing (assigned)",
+            (Language::En, Status::Planned) => "Processing (planned)",
+            (Language::En, Status::Pending) => "Pending",
+            (Language::En, Status::Solved) => "Solved",
+            (Language::En, Status::Closed) => "Closed",
+            (Language::En, Status::Cancelled) => "Cancelled",
+        }
+    }
+
+    /// Closed and cancelled tickets are finished: a reply to one needs a decision.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Closed | Status::Cancelled)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The part someone plays in a ticket's conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Requester,
+    Observer,
+    Technician,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Requester => "requester",
+            Role::Observer => "observer",
+            Role::Technician => "technician",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Requester, Role::Observer, Role::Technician].into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Requester-side people see the technicians' answers; technicians see theirs.
+    pub fn is_requester_side(self) -> bool {
+        matches!(self, Role::Requester | Role::Observer)
+    }
+}
+
+/// What happened to a ticket that someone should hear about. Each event has
+/// one template per language under `templates/<lang>/<event>.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// Acknowledgment to the requester side: the ticket exists, here is its number.
+    TicketNew,
+    /// To the technicians: a new ticket arrived.
+    TicketNewStaff,
+    /// A followup written by the other side.
+    Followup,
+}
+
+impl Event {
+    pub const ALL: [Event; 3] = [Event::TicketNew, Event::TicketNewStaff, Event::Followup];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::TicketNew => "ticket_new",
+            Event::TicketNewStaff => "ticket_new_staff",
+            Event::Followup => "followup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// The status a ticket takes when `author_role` adds a followup, or `None`
+/// when it keeps its status. Mirrors what GLPI users expect: the requester's
+/// answer ends a wait and re-opens a solved or (when allowed) closed ticket;
+/// a technician's first answer puts a new ticket in progress.
+pub fn status_after_followup(current: Status, author_role: Role, has_technician: bool) -> Option<Status> {
+    let in_progress = if has_technician { Status::Assigned } else { Status::New };
+    match (current, author_role) {
+        (Status::New, Role::Technician) => Some(Status::Assigned),
+        (Status::Pending | Status::Solved | Status::Closed | Status::Cancelled, Role::Requester | Role::Observer) => {
+            Some(in_progress)
+        }
+        _ => None,
+    }
+}
+
+/// The ticket number as users see it in subjects: seven digits, zero-padded.
+pub fn display_number(id: TicketId) -> String {
+    format!("{id:07}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_stored_word() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn french_labels_are_glpis() {
+        let labels: Vec<_> = Status::ALL.iter().map(|s| s.label(Language::Fr)).collect();
+        assert_eq!(
+            labels,
+            ["Nouveau", "En cours (Attribué)", "En cours (Planifié)", "En attente", "Résolu", "Clos", "Annulé"]
+        );
+    }
+
+    #[test]
+    fn followup_transitions() {
+        use Role::*;
+        use Status::*;
+        let cases = [
+            ("technician answer starts work on a new ticket", New, Technician, false, Some(Assigned)),
+            ("requester answer ends a wait", Pending, Requester, true, Some(Assigned)),
+            ("requester answer re-opens a solved ticket", Solved, Requester, true, Some(Assigned)),
+            ("re-opened unassigned ticket goes back to new", Closed, Requester, false, Some(New)),
+            ("observer counts as requester side", Pending, Observer, true, Some(Assigned)),
+            ("requester answer keeps an assigned ticket assigned", Assigned, Requester, true, None),
+            ("technician answer keeps a pending ticket pending", Pending, Technician, true, None),
+        ];
+        for (name, current, role, has_tech, expected) in cases {
+            assert_eq!(status_after_followup(current, role, has_tech), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn ticket_numbers_are_zero_padded_to_seven_digits() {
+        assert_eq!(display_number(123), "0000123");
+    }
+}

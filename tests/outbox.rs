@@ -1,0 +1,155 @@
+//! The outbox as a state machine: due rows are claimed, sent rows are never
+//! sent again, temporary failures come back later, permanent ones stop with
+//! their error kept. The transport here is a double of the `Transport`
+//! trait; real servers are exercised by the SMTP tests.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lettre::Message;
+use mailgate::clock::Clock;
+use mailgate::config::Config;
+use mailgate::notify::sender::{RetryPolicy, drain};
+use mailgate::notify::transport::{Delivery, Transport, TransportError};
+use mailgate::pipeline::Pipeline;
+use mailgate::store::{OutboxState, Store};
+
+const CONFIG: &str = include_str!("../config.example.toml");
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(self.0.load(Ordering::SeqCst)).expect("valid time")
+    }
+}
+
+/// Answers each send with the next scripted result, and records recipients.
+struct ScriptedTransport {
+    script: Mutex<Vec<Result<(), TransportError>>>,
+    sent_to: Mutex<Vec<String>>,
+}
+
+impl ScriptedTransport {
+    fn new(script: Vec<Result<(), TransportError>>) -> Self {
+        ScriptedTransport { script: Mutex::new(script), sent_to: Mutex::new(Vec::new()) }
+    }
+}
+
+impl Transport for ScriptedTransport {
+    async fn send(&self, message: Message) -> Result<Delivery, TransportError> {
+        let next = {
+            let mut script = self.script.lock().expect("lock");
+            if script.is_empty() { Ok(()) } else { script.remove(0) }
+        };
+        next?;
+        let to = message.envelope().to().iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",");
+        self.sent_to.lock().expect("lock").push(to);
+        Ok(Delivery { location: None })
+    }
+}
+
+fn setup(clock: &TestClock) -> (tempfile::TempDir, Pipeline, Store) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let config = Arc::new(Config::from_toml(CONFIG, &dir.path().join("m.toml"), dir.path()).expect("config"));
+    let writer = Store::open(&config.database_path).expect("store");
+    let reader = Store::open(&config.database_path).expect("second connection");
+    let pipeline = Pipeline::new(writer, config, Arc::new(clock.clone())).expect("pipeline");
+    (dir, pipeline, reader)
+}
+
+fn new_ticket(p: &mut Pipeline) {
+    let raw =
+        b"From: marie.dupont@ac-exemple.fr\r\nSubject: Imprimante\r\nMessage-ID: <o-1@ac-exemple.fr>\r\n\r\nPanne\r\n";
+    p.process("test", "1", raw).expect("recorded");
+}
+
+fn states(store: &Store) -> Vec<(String, OutboxState, i64)> {
+    store.list_outbox(None).expect("list").into_iter().map(|r| (r.recipient, r.state, r.attempts)).collect()
+}
+
+fn from() -> lettre::message::Mailbox {
+    "Support <support-informatique@ac-exemple.fr>".parse().expect("mailbox")
+}
+
+#[tokio::test]
+async fn every_due_notification_is_sent_once() {
+    let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+    let (_dir, mut p, mut outbox) = setup(&clock);
+    new_ticket(&mut p);
+    let transport = ScriptedTransport::new(vec![]);
+    let notifier = p.notifier();
+    let report =
+        drain(&mut outbox, &transport, &notifier, &from(), &RetryPolicy::default(), &clock).await.expect("drain");
+    assert_eq!(report.sent, 3, "acknowledgment and two technicians");
+    let again =
+        drain(&mut outbox, &transport, &notifier, &from(), &RetryPolicy::default(), &clock).await.expect("drain");
+    assert_eq!(again.sent, 0, "nothing is sent twice");
+    assert_eq!(transport.sent_to.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_temporary_failure_is_retried_after_the_backoff_and_a_permanent_one_is_kept_with_its_error() {
+    let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+    let (_dir, mut p, mut outbox) = setup(&clock);
+    new_ticket(&mut p);
+    let transport = ScriptedTransport::new(vec![
+        Err(TransportError::Temporary("421 try later".into())),
+        Err(TransportError::Permanent("550 no such user".into())),
+    ]);
+    let notifier = p.notifier();
+    let retry =
+        RetryPolicy { first_delay: Duration::from_secs(60), max_delay: Duration::from_secs(600), max_attempts: 5 };
+    let report = drain(&mut outbox, &transport, &notifier, &from(), &retry, &clock).await.expect("drain");
+    assert_eq!((report.sent, report.retrying, report.failed), (1, 1, 1));
+    let rows = outbox.list_outbox(None).expect("list");
+    let failed = rows.iter().find(|r| r.state == OutboxState::Failed).expect("a failed row");
+    assert!(failed.last_error.as_deref().is_some_and(|e| e.contains("550 no such user")), "{failed:?}");
+    let waiting = rows.iter().find(|r| r.state == OutboxState::Pending).expect("a row waiting for its retry");
+    assert!(waiting.last_error.as_deref().is_some_and(|e| e.contains("421")));
+
+    let early = drain(&mut outbox, &transport, &notifier, &from(), &retry, &clock).await.expect("drain");
+    assert_eq!(early.sent, 0, "not before its time");
+    clock.advance(Duration::from_secs(600));
+    let later = drain(&mut outbox, &transport, &notifier, &from(), &retry, &clock).await.expect("drain");
+    assert_eq!(later.sent, 1, "sent once its backoff has passed");
+    let final_states: Vec<OutboxState> = states(&outbox).into_iter().map(|(_, s, _)| s).collect();
+    assert_eq!(final_states.iter().filter(|s| **s == OutboxState::Sent).count(), 2);
+    assert_eq!(final_states.iter().filter(|s| **s == OutboxState::Failed).count(), 1);
+}
+
+#[tokio::test]
+async fn a_row_left_sending_by_a_crash_is_sent_again_with_the_same_message_id() {
+    let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+    let (_dir, mut p, mut outbox) = setup(&clock);
+    new_ticket(&mut p);
+    // The crash: claimed (marked sending) and never marked sent.
+    let claimed = outbox.claim_due(&clock.now_rfc3339()).expect("claim").expect("a due row");
+    let transport = ScriptedTransport::new(vec![]);
+    drain(&mut outbox, &transport, &p.notifier(), &from(), &RetryPolicy::default(), &clock).await.expect("drain");
+    let row = outbox.list_outbox(None).expect("list").into_iter().find(|r| r.id == claimed.id).expect("row");
+    assert_eq!(row.state, OutboxState::Sent);
+    assert_eq!(row.attempts, 2, "one attempt lost in the crash, one that went through");
+    assert_eq!(row.message_id, claimed.message_id);
+}
+
+#[test]
+fn the_backoff_grows_and_stays_under_its_cap() {
+    let retry =
+        RetryPolicy { first_delay: Duration::from_secs(30), max_delay: Duration::from_secs(3600), max_attempts: 12 };
+    for attempts in 1..30 {
+        let d = retry.delay_after(attempts);
+        assert!(d <= retry.max_delay * 2, "attempt {attempts}: {d:?} is far over the cap");
+        assert!(d >= retry.first_delay, "attempt {attempts}: {d:?} is under the first delay");
+    }
+    assert!(retry.delay_after(6) > retry.delay_after(1), "later attempts wait longer");
+}
