@@ -36,7 +36,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     let rt = super::run::runtime()?;
     let report = rt.block_on(async {
         let mut daemon = Daemon::new(config.clone(), Arc::new(SystemClock))?;
-        daemon.pass().await
+        daemon.once().await
     })?;
 
     let store = super::open_store(&config)?;
@@ -68,7 +68,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     notes.print();
     println!(
         "\n{} mails recorded, {} notifications written. Look closer with:\n  mailgate --config {} tickets show 1\n  mailgate --config {} messages list",
-        report.recorded.len(),
+        report.recorded(),
         report.outbox.sent,
         relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),
         relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),

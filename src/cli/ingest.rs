@@ -47,12 +47,13 @@ pub fn run(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(EXIT_TEMPFAIL));
             }
         };
+        let writer = daemon.writer();
         let mut worst = 0u8;
         for (name, raw) in &inputs {
             // The key is the content: an MTA that retries after a lost
             // answer hands over the same bytes, which are then not recorded twice.
             let key = mailgate::mail::parse::sha256_hex(raw);
-            match daemon.pipeline_mut().process("ingest", &key, raw) {
+            match writer.process("ingest", key, raw.clone()).await {
                 Ok(Processed::Recorded(a)) => {
                     let unreadable = a.outcome == Outcome::Refused
                         && a.reason.as_deref().is_some_and(|r| r.starts_with("unparseable"));
@@ -75,7 +76,7 @@ pub fn run(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
         }
         // The exit code is the MTA's acknowledgment: the records must be on
         // disk before it is given.
-        if let Err(e) = daemon.pipeline_mut().make_durable() {
+        if let Err(e) = writer.make_durable().await {
             eprintln!("mailgate: cannot make the record durable: {e}");
             return Ok(ExitCode::from(EXIT_TEMPFAIL));
         }

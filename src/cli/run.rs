@@ -20,17 +20,17 @@ pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     rt.block_on(async {
         let mut daemon = Daemon::new(config, Arc::new(SystemClock))?;
         if once {
-            let report = daemon.pass().await?;
+            let report = daemon.once().await?;
             eprintln!(
                 "mailgate: {} message(s) recorded, {} already recorded, {} left for a retry; {} notification(s) sent, {} delayed, {} failed",
-                report.recorded.len(),
-                report.already_recorded,
-                report.failed,
+                report.recorded(),
+                report.already_recorded(),
+                report.left_for_retry(),
                 report.outbox.sent,
                 report.outbox.retrying,
                 report.outbox.failed
             );
-            return Ok(if report.failed > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
+            return Ok(if report.left_for_retry() > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
         }
         daemon.run(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)

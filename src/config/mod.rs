@@ -7,7 +7,9 @@
 //! `systemctl start` fails.
 
 mod raw;
+mod secret;
 mod show;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,8 @@ use lettre::message::Mailbox as LettreMailbox;
 
 use crate::ticket::Language;
 use raw::RawConfig;
+pub use secret::{Secret, SecretSource};
+pub use sources::{ImapConfig, SourceConfig, TlsMode, is_loopback};
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -34,20 +38,6 @@ pub enum FollowupPolicy {
     Actors,
     /// Any sender of the institution may add a followup to any ticket.
     Institution,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum SourceConfig {
-    Maildir { name: String, path: PathBuf, poll_seconds: u64 },
-}
-
-impl SourceConfig {
-    pub fn name(&self) -> &str {
-        match self {
-            SourceConfig::Maildir { name, .. } => name,
-        }
-    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -130,6 +120,9 @@ pub struct Config {
     pub notifications: Notifications,
     pub technicians: Vec<Technician>,
     pub logging: Logging,
+    /// Allowed but unwise settings, logged at start.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -177,28 +170,11 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         return Err(invalid("database.path", "expected a file path, got an empty string".into()));
     }
 
+    let mut warnings = Vec::new();
     let mut sources = Vec::new();
     for (i, s) in raw.sources.iter().enumerate() {
-        let key = |k: &str| format!("sources[{i}].{k}");
-        match s.kind.as_str() {
-            "maildir" => {
-                let path = s.path.as_deref().filter(|p| !p.trim().is_empty()).ok_or_else(|| {
-                    invalid(&key("path"), "expected the path of a Maildir folder (holding new/, cur/, tmp/)".into())
-                })?;
-                let poll_seconds = s.poll_seconds.unwrap_or(5);
-                if poll_seconds == 0 {
-                    return Err(invalid(&key("poll_seconds"), "expected a number of seconds above 0".into()));
-                }
-                sources.push(SourceConfig::Maildir {
-                    name: s.name.clone().unwrap_or_else(|| format!("maildir-{}", i + 1)),
-                    path: resolve(path),
-                    poll_seconds,
-                });
-            }
-            other => {
-                return Err(invalid(&key("kind"), format!("expected \"maildir\", got \"{other}\"")));
-            }
-        }
+        sources
+            .push(sources::validate(i, s, &resolve, &mut warnings).map_err(|(key, message)| invalid(&key, message))?);
     }
     let mut names: Vec<&str> = sources.iter().map(SourceConfig::name).collect();
     names.sort_unstable();
@@ -337,6 +313,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         },
         technicians,
         logging: Logging { level, format },
+        warnings,
     })
 }
 

@@ -36,8 +36,23 @@ pub struct RawDatabase {
 pub struct RawSource {
     pub kind: String,
     pub name: Option<String>,
-    pub path: Option<String>,
     pub poll_seconds: Option<u64>,
+    // maildir
+    pub path: Option<String>,
+    // imap
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub ca_file: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
+    pub folder: Option<String>,
+    pub processed_folder: Option<String>,
+    pub refused_folder: Option<String>,
+    pub batch_size: Option<usize>,
+    pub idle: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

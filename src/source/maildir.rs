@@ -4,6 +4,7 @@
 //! `new/` is complete when we see it.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::{RawMessage, Source, SourceError};
 use crate::intake::Outcome;
@@ -11,13 +12,14 @@ use crate::intake::Outcome;
 pub struct MaildirSource {
     name: String,
     root: PathBuf,
+    poll: Duration,
     batch_size: usize,
 }
 
 impl MaildirSource {
     /// Opens the Maildir at `root`, creating `new/`, `cur/` and `tmp/` if
     /// missing, as delivery agents do.
-    pub fn open(name: &str, root: &Path) -> Result<MaildirSource, SourceError> {
+    pub fn open(name: &str, root: &Path, poll: Duration) -> Result<MaildirSource, SourceError> {
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(root.join(sub)).map_err(|e| SourceError::Read {
                 source_name: name.to_string(),
@@ -25,7 +27,7 @@ impl MaildirSource {
                 detail: e.to_string(),
             })?;
         }
-        Ok(MaildirSource { name: name.to_string(), root: root.to_path_buf(), batch_size: 500 })
+        Ok(MaildirSource { name: name.to_string(), root: root.to_path_buf(), poll, batch_size: 500 })
     }
 
     fn read_error(&self, what: &Path, e: std::io::Error) -> SourceError {
@@ -67,7 +69,21 @@ impl Source for MaildirSource {
         Ok(batch)
     }
 
-    async fn ack(&mut self, key: &str, _outcome: Outcome) -> Result<(), SourceError> {
+    async fn ack(&mut self, handled: &[(String, Outcome)]) -> Result<(), SourceError> {
+        for (key, _) in handled {
+            self.ack_one(key)?;
+        }
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> Result<(), SourceError> {
+        tokio::time::sleep(self.poll).await;
+        Ok(())
+    }
+}
+
+impl MaildirSource {
+    fn ack_one(&self, key: &str) -> Result<(), SourceError> {
         let from = self.root.join("new").join(key);
         let base = key.split(':').next().unwrap_or(key);
         let to = self.root.join("cur").join(format!("{base}:2,S"));

@@ -4,7 +4,9 @@
 //! two leaves the mail in the source; the store recognises the key next time
 //! and the mail is only acknowledged.
 
+pub mod imap;
 pub mod maildir;
+mod tls;
 
 use std::future::Future;
 
@@ -23,6 +25,26 @@ pub enum SourceError {
     Read { source_name: String, what: String, detail: String },
     #[error("source {source_name}: cannot acknowledge {key}: {detail}")]
     Ack { source_name: String, key: String, detail: String },
+    #[error("source {source_name}: {detail}")]
+    Connection { source_name: String, detail: String },
+    #[error("source {source_name}: {detail}")]
+    Login { source_name: String, detail: String },
+    #[error("source {source_name}: {detail}")]
+    Config { source_name: String, detail: String },
+}
+
+impl SourceError {
+    /// The kind of incident, so that a retry loop logs a new incident once
+    /// and stays quiet while the same one lasts.
+    pub fn incident(&self) -> &'static str {
+        match self {
+            SourceError::Read { .. } => "read",
+            SourceError::Ack { .. } => "ack",
+            SourceError::Connection { .. } => "connection",
+            SourceError::Login { .. } => "login",
+            SourceError::Config { .. } => "config",
+        }
+    }
 }
 
 pub trait Source: Send {
@@ -32,6 +54,10 @@ pub trait Source: Send {
     /// The next batch of waiting mails, oldest first; empty when none waits.
     fn fetch(&mut self) -> impl Future<Output = Result<Vec<RawMessage>, SourceError>> + Send;
 
-    /// Marks the mail as handled so it is not fetched again.
-    fn ack(&mut self, key: &str, outcome: Outcome) -> impl Future<Output = Result<(), SourceError>> + Send;
+    /// Marks mails as handled so they are not fetched again; called once per
+    /// batch, after the store made the batch durable.
+    fn ack(&mut self, handled: &[(String, Outcome)]) -> impl Future<Output = Result<(), SourceError>> + Send;
+
+    /// Returns when new mail may be waiting: an IDLE push, or the poll interval.
+    fn wait(&mut self) -> impl Future<Output = Result<(), SourceError>> + Send;
 }

@@ -1,0 +1,131 @@
+//! One task per source: take every waiting mail, record it, make the batch
+//! durable, acknowledge it; then wait for the next push or poll. Failures
+//! are retried with capped exponential backoff and jitter, and logged once
+//! per incident rather than once per attempt.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio_util::sync::CancellationToken;
+
+use super::writer::{Writer, WriterError};
+use crate::intake::Outcome;
+use crate::pipeline::Processed;
+use crate::source::{Source, SourceError};
+
+/// What one source did, for `run --once` and the demo.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SourceReport {
+    pub recorded: Vec<(String, crate::store::Applied)>,
+    pub already_recorded: usize,
+    pub left_for_retry: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Writer(#[from] WriterError),
+}
+
+/// Takes every mail waiting in `source`, batch by batch. Shutdown is
+/// looked at between batches only: a batch taken is recorded, made durable
+/// and acknowledged before the pass ends.
+pub async fn pass<S: Source>(
+    source: &mut S,
+    writer: &Writer,
+    report: &mut SourceReport,
+    shutdown: &CancellationToken,
+) -> Result<(), PassError> {
+    loop {
+        if shutdown.is_cancelled() {
+            return Ok(());
+        }
+        let batch = source.fetch().await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut handled = Vec::with_capacity(batch.len());
+        for raw in batch {
+            match writer.process(source.name(), raw.key.clone(), raw.bytes).await {
+                Ok(Processed::Recorded(applied)) => {
+                    handled.push((raw.key.clone(), applied.outcome));
+                    report.recorded.push((raw.key, applied));
+                }
+                Ok(Processed::AlreadyRecorded) => {
+                    handled.push((raw.key, Outcome::Duplicate));
+                    report.already_recorded += 1;
+                }
+                // Nothing was written: the mail stays in the source and the
+                // ones behind it still get their turn.
+                Err(WriterError::Pipeline(e)) => {
+                    tracing::error!(source = source.name(), key = %raw.key, error = %e, "message left in the source for a retry");
+                    report.left_for_retry += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if handled.is_empty() {
+            return Ok(());
+        }
+        // One fsync for the batch, then the acknowledgments: a mail leaves
+        // its mailbox only once its record is on disk.
+        writer.make_durable().await?;
+        source.ack(&handled).await?;
+    }
+}
+
+/// Runs `source` until `shutdown`: passes, then waits for new mail.
+pub async fn run<S: Source>(mut source: S, writer: Writer, shutdown: CancellationToken) {
+    let mut incident: Option<&'static str> = None;
+    let mut backoff = retry_delays();
+    loop {
+        let mut report = SourceReport::default();
+        let outcome = pass(&mut source, &writer, &mut report, &shutdown).await;
+        let outcome = match outcome {
+            Ok(()) => tokio::select! {
+                _ = shutdown.cancelled() => return,
+                r = source.wait() => r.map_err(PassError::from),
+            },
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) => {
+                if let Some(kind) = incident.take() {
+                    tracing::info!(source = source.name(), incident = kind, "source recovered");
+                }
+                backoff = retry_delays();
+            }
+            Err(PassError::Writer(WriterError::Stopped)) => return,
+            Err(e) => {
+                let kind = match &e {
+                    PassError::Source(s) => s.incident(),
+                    PassError::Writer(_) => "store",
+                };
+                if incident != Some(kind) {
+                    tracing::error!(source = source.name(), error = %e, "source failing; retrying with backoff");
+                    incident = Some(kind);
+                } else {
+                    tracing::debug!(source = source.name(), error = %e, "still failing");
+                }
+                let delay = backoff.next().unwrap_or(Duration::from_secs(300));
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+}
+
+/// 1 s, 2 s, 4 s… up to 5 minutes, with jitter so that several sources do
+/// not hammer a restarted server in step.
+fn retry_delays() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(300))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}

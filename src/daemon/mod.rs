@@ -1,0 +1,171 @@
+//! The daemon: one task per source feeding the single writer thread, and
+//! an outbox task that sends what the writer queued. Shutdown is a
+//! parameter: main passes SIGTERM/SIGINT, tests pass what they like. On
+//! shutdown, sources stop between batches (a batch taken is recorded, made
+//! durable and acknowledged), the outbox gets a bounded grace period to
+//! send what is due, and the writer drains its queue before the process
+//! exits.
+
+mod intake;
+mod outbox;
+mod writer;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use intake::{PassError, SourceReport};
+pub use writer::{Writer, WriterError};
+
+use crate::clock::Clock;
+use crate::config::{Config, SourceConfig, TransportConfig};
+use crate::notify::Notifier;
+use crate::notify::sender::{DrainReport, RetryPolicy};
+use crate::notify::transport::{AnyTransport, FileTransport, TransportError};
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::source::SourceError;
+use crate::source::imap::ImapSource;
+use crate::source::maildir::MaildirSource;
+use crate::store::{Store, StoreError};
+
+/// How long the outbox may keep sending after a shutdown request; below
+/// systemd's default stop timeout of 90 s.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Pass(#[from] PassError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// What one pass over every source did, for `run --once` and the demo.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    pub sources: Vec<(String, SourceReport)>,
+    pub outbox: DrainReport,
+}
+
+impl PassReport {
+    pub fn recorded(&self) -> usize {
+        self.sources.iter().map(|(_, r)| r.recorded.len()).sum()
+    }
+    pub fn already_recorded(&self) -> usize {
+        self.sources.iter().map(|(_, r)| r.already_recorded).sum()
+    }
+    pub fn left_for_retry(&self) -> usize {
+        self.sources.iter().map(|(_, r)| r.left_for_retry).sum()
+    }
+}
+
+pub struct Daemon {
+    config: Arc<Config>,
+    writer: Writer,
+    writer_thread: std::thread::JoinHandle<()>,
+    committed: Arc<Notify>,
+    outbox: outbox::Outbox,
+}
+
+impl Daemon {
+    /// Opens the store (migrating it), loads the templates and starts the
+    /// writer thread. Sources connect when they run.
+    pub fn new(config: Arc<Config>, clock: Arc<dyn Clock>) -> Result<Daemon, DaemonError> {
+        let pipeline = Pipeline::new(Store::open(&config.database_path)?, config.clone(), clock.clone())?;
+        let notifier: Arc<Notifier> = pipeline.notifier();
+        let committed = Arc::new(Notify::new());
+        let (writer, writer_thread) = Writer::start(pipeline, committed.clone());
+        let transport = match &config.notifications.transport {
+            TransportConfig::File { dir } => AnyTransport::File(FileTransport::new(dir)?),
+        };
+        let outbox = outbox::Outbox {
+            store: Store::open(&config.database_path)?,
+            transport,
+            notifier,
+            from: config.notifications.from.clone(),
+            retry: RetryPolicy::default(),
+            clock: clock.clone(),
+        };
+        Ok(Daemon { config, writer, writer_thread, committed, outbox })
+    }
+
+    /// A handle to the writer, for `ingest`.
+    pub fn writer(&self) -> Writer {
+        self.writer.clone()
+    }
+
+    /// Takes everything waiting in every source, then sends what is due.
+    pub async fn once(&mut self) -> Result<PassReport, DaemonError> {
+        let never = CancellationToken::new();
+        let mut report = PassReport::default();
+        for source in &self.config.sources {
+            let mut r = SourceReport::default();
+            match source {
+                SourceConfig::Maildir { name, path, poll_seconds } => {
+                    let mut s = MaildirSource::open(name, path, Duration::from_secs(*poll_seconds))?;
+                    intake::pass(&mut s, &self.writer, &mut r, &never).await?;
+                }
+                SourceConfig::Imap(imap) => {
+                    let mut s = ImapSource::new(imap.clone())?;
+                    intake::pass(&mut s, &self.writer, &mut r, &never).await?;
+                }
+            }
+            report.sources.push((source.name().to_string(), r));
+        }
+        report.outbox = self.drain_outbox().await?;
+        Ok(report)
+    }
+
+    pub async fn drain_outbox(&mut self) -> Result<DrainReport, DaemonError> {
+        Ok(self.outbox.drain().await?)
+    }
+
+    /// Runs every source and the outbox until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+        let Daemon { config, writer, writer_thread, committed, outbox } = self;
+        let stop = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        for source in &config.sources {
+            match source {
+                SourceConfig::Maildir { name, path, poll_seconds } => {
+                    let s = MaildirSource::open(name, path, Duration::from_secs(*poll_seconds))?;
+                    tasks.spawn(intake::run(s, writer.clone(), stop.clone()));
+                }
+                SourceConfig::Imap(imap) => {
+                    tasks.spawn(intake::run(ImapSource::new(imap.clone())?, writer.clone(), stop.clone()));
+                }
+            }
+        }
+        let outbox_stop = CancellationToken::new();
+        let outbox_task = tokio::spawn(outbox.run(committed, outbox_stop.clone()));
+        tracing::info!(sources = config.sources.len(), "mailgate running");
+
+        shutdown.await;
+        tracing::info!("stopping: no new mail is taken; finishing the batches in hand");
+        stop.cancel();
+        tasks.close();
+        tasks.wait().await;
+        drop(writer);
+        // The writer ends once every sender is gone and its queue is empty.
+        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+        outbox_stop.cancel();
+        match tokio::time::timeout(SHUTDOWN_GRACE, outbox_task).await {
+            Ok(_) => {}
+            Err(_) => tracing::warn!(
+                "the outbox did not finish within the grace period; what is left is sent at the next start"
+            ),
+        }
+        tracing::info!("mailgate stopped");
+        Ok(())
+    }
+}
