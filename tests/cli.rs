@@ -225,3 +225,36 @@ fn a_title_that_tries_to_inject_a_header_yields_one_clean_subject() {
         assert!(!head.to_lowercase().contains("\r\nbcc:"), "{head}");
     }
 }
+
+#[test]
+fn the_demo_tells_its_story_in_a_fresh_folder_and_can_be_run_again() {
+    let install = Install::new();
+    let run = || {
+        let out = install.mailgate(&["demo", "--dir", "demo"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let first = run();
+    for expected in ["ticket_created", "followup_added", "refused", "ignored", "duplicate", "outbox/"] {
+        assert!(first.contains(expected), "{expected} missing from:\n{first}");
+    }
+    assert_eq!(run().lines().count(), first.lines().count(), "a second run rebuilds the same demo");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .arg("--config")
+        .arg(install.path("demo/mailgate.toml"))
+        .args(["tickets", "list", "--json"])
+        .output()
+        .expect("run mailgate");
+    let tickets: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(tickets.as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn the_demo_never_overwrites_a_folder_that_is_not_a_demo() {
+    let install = Install::new();
+    std::fs::create_dir(install.path("precious")).unwrap();
+    std::fs::write(install.path("precious/notes.txt"), "keep me").unwrap();
+    let out = install.mailgate(&["demo", "--dir", "precious"]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(install.path("precious/notes.txt")).unwrap(), "keep me");
+}

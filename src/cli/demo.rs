@@ -26,11 +26,11 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
     let config_path = dir.join("mailgate.toml");
     let config = Arc::new(Config::load(&config_path)?);
-    for (n, (name, bytes)) in DEMO_MAILS.iter().enumerate() {
-        // Maildir order is name order: number the files in story order.
-        let file = format!("{:02}-{name}", n + 1);
-        std::fs::write(dir.join("Maildir/tmp").join(&file), bytes)?;
-        std::fs::rename(dir.join("Maildir/tmp").join(&file), dir.join("Maildir/new").join(&file))?;
+    // The fixture names start with their place in the story, and Maildir
+    // order is name order.
+    for (name, bytes) in DEMO_MAILS {
+        std::fs::write(dir.join("Maildir/tmp").join(name), bytes)?;
+        std::fs::rename(dir.join("Maildir/tmp").join(name), dir.join("Maildir/new").join(name))?;
     }
 
     let rt = super::run::runtime()?;

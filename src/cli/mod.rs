@@ -144,7 +144,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn load_config(path: &std::path::Path) -> anyhow::Result<Arc<Config>> {
-    Ok(Arc::new(Config::load(path)?))
+    let config = Config::load(path)?;
+    for warning in &config.warnings {
+        tracing::warn!("{}: {warning}", path.display());
+    }
+    Ok(Arc::new(config))
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {

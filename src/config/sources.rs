@@ -121,7 +121,10 @@ pub(super) fn validate(
                     ));
                 }
                 other => {
-                    return Err(err("tls", format!("expected \"implicit\", \"starttls\" or \"none\", got \"{other}\"")));
+                    return Err(err(
+                        "tls",
+                        format!("expected \"implicit\", \"starttls\" or \"none\", got \"{other}\""),
+                    ));
                 }
             };
             let ca_file = match &s.ca_file {

@@ -109,6 +109,11 @@ fn quote_header_len(lines: &[&str], i: usize) -> Option<usize> {
     }
     let mut joined = String::new();
     for (n, line) in lines[i..].iter().take(3).enumerate() {
+        // A wrapped header never spans a blank line: "Le poste est en
+        // panne." followed later by a real header is two things.
+        if line.trim().is_empty() {
+            return None;
+        }
         if n > 0 {
             joined.push(' ');
         }
