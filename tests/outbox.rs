@@ -133,7 +133,7 @@ async fn a_row_left_sending_by_a_crash_is_sent_again_with_the_same_message_id() 
     let (_dir, mut p, mut outbox) = setup(&clock);
     new_ticket(&mut p);
     // The crash: claimed (marked sending) and never marked sent.
-    let claimed = outbox.claim_due(&clock.now_rfc3339()).expect("claim").expect("a due row");
+    let claimed = outbox.claim_due(&clock.now_rfc3339(), 1).expect("claim").pop().expect("a due row");
     let transport = ScriptedTransport::new(vec![]);
     drain(&mut outbox, &transport, &p.notifier(), &from(), &RetryPolicy::default(), &clock).await.expect("drain");
     let row = outbox.list_outbox(None).expect("list").into_iter().find(|r| r.id == claimed.id).expect("row");

@@ -106,6 +106,7 @@ impl Daemon {
 
     /// Takes everything waiting in every source, then sends what is due.
     pub async fn once(&mut self) -> Result<PassReport, DaemonError> {
+        let started = std::time::Instant::now();
         let never = CancellationToken::new();
         let mut report = PassReport::default();
         for source in &self.config.sources {
@@ -122,7 +123,15 @@ impl Daemon {
             }
             report.sources.push((source.name().to_string(), r));
         }
+        let intake_time = started.elapsed();
         report.outbox = self.drain_outbox().await?;
+        tracing::info!(
+            recorded = report.recorded(),
+            intake_ms = intake_time.as_millis() as u64,
+            notifications = report.outbox.sent,
+            outbox_ms = (started.elapsed() - intake_time).as_millis() as u64,
+            "pass done"
+        );
         Ok(report)
     }
 

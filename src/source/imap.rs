@@ -105,12 +105,12 @@ impl ImapSource {
         self.can_move = caps.has_str("MOVE");
         self.can_idle = caps.has_str("IDLE");
         for folder in [&c.processed_folder, &c.refused_folder].into_iter().flatten() {
-            ensure_folder(&mut session, folder)
+            ensure_folder(&mut session, &mailbox_name(folder))
                 .await
                 .map_err(|e| self.connection_error(&format!("cannot create folder \"{folder}\" on"), e))?;
         }
         let mailbox = session
-            .select(&c.folder)
+            .select(mailbox_name(&c.folder))
             .await
             .map_err(|e| self.connection_error(&format!("cannot select \"{}\" on", c.folder), e))?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
@@ -198,10 +198,11 @@ impl ImapSource {
             let Ok(uid) = uid.parse::<u32>() else { continue };
             let destination = match outcome {
                 Outcome::Refused | Outcome::Ignored => {
-                    self.config.refused_folder.clone().or_else(|| self.config.processed_folder.clone())
+                    self.config.refused_folder.as_ref().or(self.config.processed_folder.as_ref())
                 }
-                _ => self.config.processed_folder.clone(),
+                _ => self.config.processed_folder.as_ref(),
             };
+            let destination = destination.map(|f| mailbox_name(f));
             by_destination.entry(destination).or_default().push(uid);
         }
         let can_move = self.can_move;
@@ -291,7 +292,13 @@ impl Source for ImapSource {
     }
 }
 
-/// Creates `folder` unless it exists.
+/// A folder name as IMAP carries it: modified UTF-7 (RFC 3501 5.1.3), so
+/// that `Traités` reaches the server as `Trait&AOk-s`.
+fn mailbox_name(folder: &str) -> String {
+    utf7_imap::encode_utf7_imap(folder.to_string())
+}
+
+/// Creates `folder` (already encoded) unless it exists.
 async fn ensure_folder(session: &mut Session<Stream>, folder: &str) -> Result<(), async_imap::error::Error> {
     let existing: Vec<_> = session.list(None, Some(folder)).await?.try_collect().await?;
     if existing.is_empty() {

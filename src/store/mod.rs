@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use apply::{Applied, Received};
 pub use messages::MessageRecord;
-pub use outbox::{OutboxRow, OutboxState};
+pub use outbox::{Delivered, OutboxRow, OutboxState};
 pub use tickets::{AttachmentInfo, FollowupRecord, HistoryEntry, TicketDetail, TicketSummary};
 
 /// Migrations in order; the schema version is the number applied.

@@ -3,7 +3,7 @@
 //! `sending` is written before the transport is called and `sent` after, so
 //! a crash in between resends at most once, with the same Message-ID.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -83,6 +83,23 @@ pub(super) fn insert(conn: &Connection, n: &Notification, at: &str) -> rusqlite:
     Ok(())
 }
 
+/// What became of one claimed row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    Sent {
+        at: String,
+        location: Option<String>,
+    },
+    /// A temporary failure: back to pending, due again at `at`.
+    Retry {
+        error: String,
+        at: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
 const COLUMNS: &str = "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
                        delivered_to, body_text, message_id, in_reply_to, references_ids";
 
@@ -117,40 +134,47 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The next row due at `now`, claimed: marked `sending` with one more
-    /// attempt, in the same statement, so two senders never take one row.
-    /// Rows left `sending` by a crash are due again.
-    pub fn claim_due(&mut self, now: &str) -> Result<Option<OutboxRow>, StoreError> {
+    /// Up to `limit` rows due at `now`, claimed in one transaction: marked
+    /// `sending` with one more attempt, so two senders never take one row.
+    /// Rows left `sending` by a crash are due again, and are resent at most
+    /// once per crash, with the same Message-ID.
+    pub fn claim_due(&mut self, now: &str, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1
-             WHERE id = (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?1
-                         ORDER BY next_attempt_at, id LIMIT 1)
+             WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?1
+                          ORDER BY next_attempt_at, id LIMIT ?2)
              RETURNING {COLUMNS}"
         );
-        Ok(self.conn.query_row(&sql, [now], row_to_outbox).optional()?)
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows: Vec<OutboxRow> = stmt.query_map(params![now, limit], row_to_outbox)?.collect::<Result<_, _>>()?;
+        // RETURNING gives no order guarantee; send oldest first.
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
     }
 
-    pub fn mark_sent(&mut self, id: i64, at: &str, delivered_to: Option<&str>) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "UPDATE outbox SET state = 'sent', sent_at = ?2, delivered_to = ?3, last_error = NULL WHERE id = ?1",
-            )?
-            .execute(params![id, at, delivered_to])?;
-        Ok(())
-    }
-
-    /// A temporary failure: back to pending, due again at `retry_at`.
-    pub fn mark_retry(&mut self, id: i64, error: &str, retry_at: &str) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("UPDATE outbox SET state = 'pending', last_error = ?2, next_attempt_at = ?3 WHERE id = ?1")?
-            .execute(params![id, error, retry_at])?;
-        Ok(())
-    }
-
-    pub fn mark_failed(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1")?
-            .execute(params![id, error])?;
+    /// Records what became of claimed rows, in one transaction.
+    pub fn record_deliveries(&mut self, results: &[(i64, Delivered)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (id, delivered) in results {
+            match delivered {
+                Delivered::Sent { at, location } => tx
+                    .prepare_cached(
+                        "UPDATE outbox SET state = 'sent', sent_at = ?2, delivered_to = ?3, last_error = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![id, at, location])?,
+                Delivered::Retry { error, at } => tx
+                    .prepare_cached(
+                        "UPDATE outbox SET state = 'pending', last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![id, error, at])?,
+                Delivered::Failed { error } => tx
+                    .prepare_cached("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1")?
+                    .execute(params![id, error])?,
+            };
+        }
+        tx.commit()?;
         Ok(())
     }
 
