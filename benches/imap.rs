@@ -71,8 +71,19 @@ async fn raw_fetch(port: u16) -> (usize, Duration) {
     (count, start.elapsed())
 }
 
-/// Runs mailgate to completion; returns the wall time and the peak RSS in KiB.
-fn run_mailgate(config: &std::path::Path) -> (Duration, u64) {
+/// What one `mailgate run --once` measured.
+struct Run {
+    wall: Duration,
+    /// From mailgate's "pass done" line: fetch, record, sync and MOVE.
+    intake: Duration,
+    /// The same line: the notifications drained to the file transport.
+    outbox: Duration,
+    peak_kib: u64,
+}
+
+/// Runs mailgate to completion, reading its peak RSS while it runs.
+fn run_mailgate(config: &std::path::Path) -> Run {
+    let log = config.with_file_name("mailgate.log");
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailgate"))
         .arg("--config")
@@ -80,25 +91,32 @@ fn run_mailgate(config: &std::path::Path) -> (Duration, u64) {
         .args(["run", "--once"])
         .env("RUST_LOG", "warn,mailgate::daemon=info")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(std::fs::File::create(&log).expect("log file"))
         .spawn()
         .expect("start mailgate");
     let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
+    let mut peak_kib = 0;
     loop {
         // VmHWM is the kernel's high-water mark: the last reading before
         // exit is the peak, whatever happened between readings.
         let reading = std::fs::read_to_string(&status_file).ok().and_then(|status| {
             status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
         });
-        peak = reading.unwrap_or(peak);
+        peak_kib = reading.unwrap_or(peak_kib);
         if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "mailgate failed");
+            assert!(status.success(), "mailgate failed: {}", std::fs::read_to_string(&log).unwrap_or_default());
             break;
         }
         std::thread::park_timeout(Duration::from_millis(5));
     }
-    (start.elapsed(), peak)
+    let wall = start.elapsed();
+    let log = std::fs::read_to_string(&log).expect("log");
+    let field = |name: &str| -> Duration {
+        let line = log.lines().find(|l| l.contains("pass done")).expect("a pass-done line");
+        let value = line.split_whitespace().find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok());
+        Duration::from_millis(value.expect("field in the pass-done line"))
+    };
+    Run { wall, intake: field("intake_ms"), outbox: field("outbox_ms"), peak_kib }
 }
 
 fn bench(n: usize, rt: &tokio::runtime::Runtime) {
@@ -122,20 +140,23 @@ fn bench(n: usize, rt: &tokio::runtime::Runtime) {
 
     let (fetched, raw) = rt.block_on(raw_fetch(dovecot.imap_port()));
     assert_eq!(fetched, n, "the raw fetch saw every mail");
-    let (wall, peak_kib) = run_mailgate(&config);
+    let run = run_mailgate(&config);
     assert!(dovecot.list_uids("support", "INBOX").is_empty(), "mailgate took every mail");
 
-    let raw_rate = n as f64 / raw.as_secs_f64();
-    let rate = n as f64 / wall.as_secs_f64();
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    let raw_rate = rate(raw);
     println!(
-        "N = {n:>6} ({:.1} MB): append {:.1} s | raw fetch {:>8.0} mails/s | mailgate run --once {:>7.0} mails/s ({:.1} s) = {:.0}% of raw | peak RSS {:.1} MB",
+        "N = {n:>6} ({:.1} MB, appended in {:.1} s) | raw fetch {:>6.0} mails/s | mailgate run --once {:>5.0} mails/s \
+         ({:.0}% of raw; intake {:>5.0} mails/s = {:.0}% of raw, then {:.1} s for the notifications) | peak RSS {:.1} MB",
         bytes as f64 / 1e6,
         append_time.as_secs_f64(),
         raw_rate,
-        rate,
-        wall.as_secs_f64(),
-        100.0 * rate / raw_rate,
-        peak_kib as f64 / 1024.0
+        rate(run.wall),
+        100.0 * rate(run.wall) / raw_rate,
+        rate(run.intake),
+        100.0 * rate(run.intake) / raw_rate,
+        run.outbox.as_secs_f64(),
+        run.peak_kib as f64 / 1024.0
     );
 }
 

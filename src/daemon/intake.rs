@@ -46,32 +46,35 @@ pub async fn pass<S: Source>(
         if batch.is_empty() {
             return Ok(());
         }
-        let mut handled = Vec::with_capacity(batch.len());
-        for raw in batch {
-            match writer.process(source.name(), raw.key.clone(), raw.bytes).await {
+        let keys: Vec<String> = batch.iter().map(|m| m.key.clone()).collect();
+        let results = writer.process_batch(source.name(), batch).await?;
+        let mut handled = Vec::with_capacity(keys.len());
+        for (key, result) in keys.into_iter().zip(results) {
+            match result {
                 Ok(Processed::Recorded(applied)) => {
-                    handled.push((raw.key.clone(), applied.outcome));
-                    report.recorded.push((raw.key, applied));
+                    handled.push((key.clone(), applied.outcome));
+                    report.recorded.push((key, applied));
                 }
                 Ok(Processed::AlreadyRecorded) => {
-                    handled.push((raw.key, Outcome::Duplicate));
+                    handled.push((key, Outcome::Duplicate));
                     report.already_recorded += 1;
                 }
                 // Nothing was written: the mail stays in the source and the
                 // ones behind it still get their turn.
-                Err(WriterError::Pipeline(e)) => {
-                    tracing::error!(source = source.name(), key = %raw.key, error = %e, "message left in the source for a retry");
+                Err(e) => {
+                    tracing::error!(source = source.name(), key = %key, error = %e, "message left in the source for a retry");
                     report.left_for_retry += 1;
                 }
-                Err(e) => return Err(e.into()),
             }
         }
+        // One commit and one fsync for the batch, then the acknowledgments:
+        // a mail leaves its mailbox only once its record is on disk. Even a
+        // batch of failures ends its transaction here, so the write lock is
+        // never held across the wait for new mail.
+        writer.make_durable().await?;
         if handled.is_empty() {
             return Ok(());
         }
-        // One fsync for the batch, then the acknowledgments: a mail leaves
-        // its mailbox only once its record is on disk.
-        writer.make_durable().await?;
         fault_point("kill-before-ack");
         source.ack(&handled).await?;
     }

@@ -9,10 +9,21 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::pipeline::{Pipeline, PipelineError, Processed};
+use crate::source::RawMessage;
+
+type Results = Vec<Result<Processed, PipelineError>>;
 
 enum Job {
-    Process { source: String, key: String, bytes: Vec<u8>, reply: oneshot::Sender<Result<Processed, PipelineError>> },
-    MakeDurable { reply: oneshot::Sender<Result<(), PipelineError>> },
+    /// A whole fetched batch in one hand-over: one wake-up of the thread
+    /// per batch rather than per mail.
+    Process {
+        source: String,
+        mails: Vec<RawMessage>,
+        reply: oneshot::Sender<Results>,
+    },
+    MakeDurable {
+        reply: oneshot::Sender<Result<(), PipelineError>>,
+    },
 }
 
 /// A handle to the writer thread; cheap to clone, one per source task.
@@ -30,37 +41,59 @@ pub enum WriterError {
 }
 
 impl Writer {
-    /// Starts the writer thread; `committed` is notified after each mail
-    /// that queued notifications, to wake the outbox.
+    /// Starts the writer thread, with group commit: the mails of a batch
+    /// share one transaction, committed by [`Writer::make_durable`].
+    /// `committed` is notified after a commit that queued notifications, to
+    /// wake the outbox (whose own connection sees only committed rows).
     pub fn start(mut pipeline: Pipeline, committed: Arc<Notify>) -> (Writer, std::thread::JoinHandle<()>) {
         let (jobs, mut queue) = mpsc::channel::<Job>(64);
+        pipeline.store_mut().set_group_commit(true);
         let thread = std::thread::Builder::new()
             .name("mailgate-writer".into())
             .spawn(move || {
+                let mut notifications_queued = false;
                 while let Some(job) = queue.blocking_recv() {
                     match job {
-                        Job::Process { source, key, bytes, reply } => {
-                            let result = pipeline.process(&source, &key, &bytes);
-                            if matches!(&result, Ok(Processed::Recorded(a)) if a.notifications > 0) {
+                        Job::Process { source, mails, reply } => {
+                            let results: Results =
+                                mails.iter().map(|m| pipeline.process(&source, &m.key, &m.bytes)).collect();
+                            notifications_queued |=
+                                results.iter().any(|r| matches!(r, Ok(Processed::Recorded(a)) if a.notifications > 0));
+                            let _ = reply.send(results);
+                        }
+                        Job::MakeDurable { reply } => {
+                            let result = pipeline.make_durable();
+                            if result.is_ok() && std::mem::take(&mut notifications_queued) {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
                         }
-                        Job::MakeDurable { reply } => {
-                            let _ = reply.send(pipeline.make_durable());
-                        }
                     }
+                }
+                // Every source has stopped. A batch it left open (a task
+                // cancelled mid-batch) was never acknowledged; committing it
+                // is safe, as the next pass will only acknowledge those mails.
+                if let Err(e) = pipeline.make_durable() {
+                    tracing::error!(error = %e, "could not commit the last batch; its mails stay in their sources");
                 }
             })
             .expect("the writer thread starts");
         (Writer { jobs }, thread)
     }
 
-    pub async fn process(&self, source: &str, key: String, bytes: Vec<u8>) -> Result<Processed, WriterError> {
+    /// Records a batch of mails from `source`, in order; one result per
+    /// mail. The batch stays uncommitted until [`Writer::make_durable`].
+    pub async fn process_batch(&self, source: &str, mails: Vec<RawMessage>) -> Result<Results, WriterError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job::Process { source: source.to_string(), key, bytes, reply };
+        let job = Job::Process { source: source.to_string(), mails, reply };
         self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
-        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+        answer.await.map_err(|_| WriterError::Stopped)
+    }
+
+    /// Records one mail; see [`Writer::process_batch`].
+    pub async fn process(&self, source: &str, key: String, bytes: Vec<u8>) -> Result<Processed, WriterError> {
+        let mut results = self.process_batch(source, vec![RawMessage { key, bytes }]).await?;
+        Ok(results.pop().ok_or(WriterError::Stopped)??)
     }
 
     pub async fn make_durable(&self) -> Result<(), WriterError> {

@@ -3,7 +3,7 @@
 //! ONE transaction. Either the whole effect of a mail is on disk, or none of
 //! it is and the source still holds the mail.
 
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 
 use super::{Store, StoreError, put_blob, tickets};
 use crate::intake::{Decision, Outcome};
@@ -45,63 +45,83 @@ impl Store {
         decision: &Decision,
         notifier: &Notifier,
     ) -> Result<Applied, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let raw_sha256 = crate::mail::parse::sha256_hex(received.raw);
-        put_blob(&tx, &raw_sha256, received.raw)?;
-        let reason = match decision {
-            Decision::NewTicket { note, .. } => note.clone(),
-            Decision::Followup { .. } => None,
-            Decision::Refuse { reason } | Decision::Ignore { reason } => Some(reason.clone()),
-            Decision::Duplicate { of } => Some(format!("same Message-ID and content as message {of}")),
-        };
-        let message_row = insert_message(&tx, received, mail, &raw_sha256, decision.outcome(), reason.as_deref())?;
-
-        let mut ticket = None;
-        let mut events = Vec::new();
-        match (decision, mail) {
-            (Decision::NewTicket { title, requester, observers, related, .. }, Some(mail)) => {
-                let id =
-                    create_ticket(&tx, received.at, title, mail, requester, observers, *related, notifier.entity())?;
-                store_attachments(&tx, id, None, message_row, mail)?;
-                ticket = Some(id);
-                events.push((Event::TicketNew, trigger(mail, requester, Role::Requester, None)));
-                events.push((Event::TicketNewStaff, trigger(mail, requester, Role::Requester, None)));
-            }
-            (Decision::Followup { ticket: id, author, role, new_status, assign_author }, Some(mail)) => {
-                let body = reply::written_part(&mail.text);
-                let change = FollowupChange {
-                    ticket: *id,
-                    author,
-                    role: *role,
-                    body: &body,
-                    new_status: *new_status,
-                    assign_author: *assign_author,
-                };
-                let followup = add_followup(&tx, received.at, message_row, &change)?;
-                store_attachments(&tx, *id, Some(followup), message_row, mail)?;
-                ticket = Some(*id);
-                events.push((Event::Followup, trigger(mail, author, *role, Some(body))));
-            }
-            (Decision::NewTicket { .. } | Decision::Followup { .. }, None) => {
-                return Err(StoreError::Refused("a ticket or followup needs a parsed mail".into()));
-            }
-            _ => {}
+        self.begin_batch()?;
+        let conn = &mut self.conn;
+        let result = (|| {
+            // Dropped uncommitted, the savepoint rolls back this mail alone;
+            // the mails before it in the batch stay.
+            let savepoint = conn.savepoint()?;
+            let applied = apply_in(&savepoint, received, mail, decision, notifier)?;
+            savepoint.commit()?;
+            Ok(applied)
+        })();
+        if !self.group_commit {
+            self.end_batch(result.is_ok())?;
         }
-
-        let mut notifications = 0;
-        if let Some(id) = ticket {
-            tx.prepare_cached("UPDATE messages SET ticket_id = ?1 WHERE id = ?2")?.execute(params![id, message_row])?;
-            let context = tickets::context(&tx, id)?;
-            for (event, trigger) in &events {
-                for n in notifier.notifications(*event, &context, trigger, received.at) {
-                    super::outbox::insert(&tx, &n, received.at)?;
-                    notifications += 1;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(Applied { message_row, outcome: decision.outcome(), ticket, reason, notifications })
+        result
     }
+}
+
+fn apply_in(
+    tx: &Connection,
+    received: &Received<'_>,
+    mail: Option<&InboundMail>,
+    decision: &Decision,
+    notifier: &Notifier,
+) -> Result<Applied, StoreError> {
+    let raw_sha256 = crate::mail::parse::sha256_hex(received.raw);
+    put_blob(tx, &raw_sha256, received.raw)?;
+    let reason = match decision {
+        Decision::NewTicket { note, .. } => note.clone(),
+        Decision::Followup { .. } => None,
+        Decision::Refuse { reason } | Decision::Ignore { reason } => Some(reason.clone()),
+        Decision::Duplicate { of } => Some(format!("same Message-ID and content as message {of}")),
+    };
+    let message_row = insert_message(tx, received, mail, &raw_sha256, decision.outcome(), reason.as_deref())?;
+
+    let mut ticket = None;
+    let mut events = Vec::new();
+    match (decision, mail) {
+        (Decision::NewTicket { title, requester, observers, related, .. }, Some(mail)) => {
+            let id = create_ticket(tx, received.at, title, mail, requester, observers, *related, notifier.entity())?;
+            store_attachments(tx, id, None, message_row, mail)?;
+            ticket = Some(id);
+            events.push((Event::TicketNew, trigger(mail, requester, Role::Requester, None)));
+            events.push((Event::TicketNewStaff, trigger(mail, requester, Role::Requester, None)));
+        }
+        (Decision::Followup { ticket: id, author, role, new_status, assign_author }, Some(mail)) => {
+            let body = reply::written_part(&mail.text);
+            let change = FollowupChange {
+                ticket: *id,
+                author,
+                role: *role,
+                body: &body,
+                new_status: *new_status,
+                assign_author: *assign_author,
+            };
+            let followup = add_followup(tx, received.at, message_row, &change)?;
+            store_attachments(tx, *id, Some(followup), message_row, mail)?;
+            ticket = Some(*id);
+            events.push((Event::Followup, trigger(mail, author, *role, Some(body))));
+        }
+        (Decision::NewTicket { .. } | Decision::Followup { .. }, None) => {
+            return Err(StoreError::Refused("a ticket or followup needs a parsed mail".into()));
+        }
+        _ => {}
+    }
+
+    let mut notifications = 0;
+    if let Some(id) = ticket {
+        tx.prepare_cached("UPDATE messages SET ticket_id = ?1 WHERE id = ?2")?.execute(params![id, message_row])?;
+        let context = tickets::context(tx, id)?;
+        for (event, trigger) in &events {
+            for n in notifier.notifications(*event, &context, trigger, received.at) {
+                super::outbox::insert(tx, &n, received.at)?;
+                notifications += 1;
+            }
+        }
+    }
+    Ok(Applied { message_row, outcome: decision.outcome(), ticket, reason, notifications })
 }
 
 fn trigger(mail: &InboundMail, author: &Mailbox, role: Role, followup: Option<String>) -> Trigger {
@@ -110,7 +130,7 @@ fn trigger(mail: &InboundMail, author: &Mailbox, role: Role, followup: Option<St
 
 #[allow(clippy::too_many_arguments)]
 fn create_ticket(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     at: &str,
     title: &str,
     mail: &InboundMail,
@@ -145,7 +165,7 @@ struct FollowupChange<'a> {
     assign_author: bool,
 }
 
-fn add_followup(tx: &Transaction<'_>, at: &str, message_row: i64, f: &FollowupChange<'_>) -> Result<i64, StoreError> {
+fn add_followup(tx: &Connection, at: &str, message_row: i64, f: &FollowupChange<'_>) -> Result<i64, StoreError> {
     tx.prepare_cached(
         "INSERT INTO followups (ticket_id, message_row_id, author, author_name, role, body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -165,7 +185,7 @@ fn add_followup(tx: &Transaction<'_>, at: &str, message_row: i64, f: &FollowupCh
 }
 
 fn insert_message(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     received: &Received<'_>,
     mail: Option<&InboundMail>,
     raw_sha256: &str,
@@ -201,7 +221,7 @@ fn insert_message(
 }
 
 fn store_attachments(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ticket: TicketId,
     followup: Option<i64>,
     message_row: i64,

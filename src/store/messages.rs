@@ -33,11 +33,10 @@ impl Store {
     pub fn source_key_known(&self, source: &str, key: &str) -> Result<bool, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT 1 FROM messages WHERE source = ?1 AND source_key = ?2 AND replay_of IS NULL LIMIT 1",
-                params![source, key],
-                |_| Ok(()),
-            )
+            )?
+            .query_row(params![source, key], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -46,8 +45,8 @@ impl Store {
     pub fn effective_replay(&self, message_row: i64) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
+            .prepare_cached("SELECT id FROM messages WHERE replay_of = ?1 AND outcome IN ('ticket_created', 'followup_added') LIMIT 1")?
             .query_row(
-                "SELECT id FROM messages WHERE replay_of = ?1 AND outcome IN ('ticket_created', 'followup_added') LIMIT 1",
                 [message_row],
                 |r| r.get(0),
             )
@@ -65,12 +64,11 @@ impl Store {
 
     pub fn message(&self, id: i64) -> Result<MessageRecord, StoreError> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key
                  FROM messages WHERE id = ?1",
-                [id],
-                row_to_record,
-            )
+            )?
+            .query_row([id], row_to_record)
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("no message {id}")))
     }

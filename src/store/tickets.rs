@@ -95,7 +95,8 @@ pub(super) fn set_status(
     actor: &str,
     at: &str,
 ) -> Result<(), StoreError> {
-    let old: String = conn.query_row("SELECT status FROM tickets WHERE id = ?1", [ticket], |r| r.get(0))?;
+    let old: String =
+        conn.prepare_cached("SELECT status FROM tickets WHERE id = ?1")?.query_row([ticket], |r| r.get(0))?;
     if old != status.as_str() {
         conn.prepare_cached("UPDATE tickets SET status = ?1, updated_at = ?2 WHERE id = ?3")?.execute(params![
             status.as_str(),
@@ -127,19 +128,17 @@ fn actors(conn: &Connection, ticket: TicketId, role: Role) -> rusqlite::Result<V
 /// The ticket as notifications describe it, read inside the transaction.
 pub(super) fn context(conn: &Connection, ticket: TicketId) -> Result<TicketContext, StoreError> {
     let (title, description, status, entity, requester, created_at): (String, String, String, String, String, String) =
-        conn.query_row(
+        conn.prepare_cached(
             "SELECT title, description, status, entity, requester, created_at FROM tickets WHERE id = ?1",
-            [ticket],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )?;
+        )?
+        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
     let requester =
         actors(conn, ticket, Role::Requester)?.into_iter().next().unwrap_or(Person { email: requester, name: None });
     let origin_message_id: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT message_id FROM messages WHERE ticket_id = ?1 AND outcome = 'ticket_created' ORDER BY id LIMIT 1",
-            [ticket],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([ticket], |r| r.get(0))
         .optional()?;
     Ok(TicketContext {
         id: ticket,
@@ -280,7 +279,8 @@ impl Store {
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .prepare_cached("SELECT bytes FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha256], |r| r.get(0))
             .optional()?
             .flatten())
     }

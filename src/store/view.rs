@@ -13,7 +13,9 @@ impl View for Store {
     fn ticket(&self, id: TicketId) -> Option<TicketFacts> {
         let (status, requester): (String, String) = self
             .conn
-            .query_row("SELECT status, requester FROM tickets WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT status, requester FROM tickets WHERE id = ?1")
+            .ok()?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .ok()??;
         let mut stmt =
@@ -32,25 +34,25 @@ impl View for Store {
 
     fn ticket_of_message(&self, message_id: &str) -> Option<TicketId> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT ticket_id FROM messages
                  WHERE message_id = ?1 AND ticket_id IS NOT NULL AND outcome IN ('ticket_created', 'followup_added')
                  ORDER BY id LIMIT 1",
-                [message_id],
-                |r| r.get(0),
             )
+            .ok()?
+            .query_row([message_id], |r| r.get(0))
             .optional()
             .ok()?
     }
 
     fn earlier_copy(&self, message_id: &str, content_hash: &str) -> Option<i64> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM messages WHERE message_id = ?1 AND content_hash = ?2 AND outcome != 'duplicate'
                  ORDER BY id LIMIT 1",
-                params![message_id, content_hash],
-                |r| r.get(0),
             )
+            .ok()?
+            .query_row(params![message_id, content_hash], |r| r.get(0))
             .optional()
             .ok()?
     }
