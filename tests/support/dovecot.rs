@@ -3,7 +3,9 @@
 //! made at start; never /etc/dovecot. The server runs in the foreground as a
 //! child of the test, so it dies with it. Mail is put in and read back over
 //! IMAP by a small synchronous client: test plumbing talking to a real
-//! server.
+//! server. It also serves LMTP on loopback, so that a test MTA
+//! (tests/support/postfix.rs) can deliver into the users' INBOXes; a
+//! recipient address `name@any.domain` is delivered to user `name`.
 
 #![allow(dead_code)]
 
@@ -31,6 +33,7 @@ pub struct Dovecot {
     child: Option<Child>,
     imap_port: u16,
     imaps_port: Option<u16>,
+    lmtp_port: u16,
     ca_file: Option<PathBuf>,
     passwords: Vec<(String, String)>,
 }
@@ -60,6 +63,7 @@ impl Dovecot {
         std::fs::set_permissions(&passwd, std::fs::Permissions::from_mode(0o640)).expect("chmod passwd");
 
         let imap_port = free_port();
+        let lmtp_port = free_port();
         let (imaps_port, ca_file, ssl) = if options.tls {
             let cert =
                 rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).expect("certificate");
@@ -83,7 +87,7 @@ impl Dovecot {
         let d = dir.path().display();
         let config = format!(
             "# Written by the mailgate test harness.\n\
-             protocols = imap\n\
+             protocols = imap lmtp\n\
              listen = 127.0.0.1\n\
              base_dir = {d}/run\n\
              state_dir = {d}/state\n\
@@ -92,6 +96,9 @@ impl Dovecot {
              # Loopback tests only: plain logins without TLS.\n\
              disable_plaintext_auth = no\n\
              auth_mechanisms = plain login\n\
+             # LMTP looks recipients up by address: keep the local part,\n\
+             # lower-cased, as the user name (a login \"support\" is unchanged).\n\
+             auth_username_format = %Ln\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
              # Dovecot refuses to store mail as root: use Debian's mail user.\n\
              userdb {{\n  driver = static\n  args = uid=mail gid=mail home={d}/mail/%u\n}}\n\
@@ -106,11 +113,12 @@ impl Dovecot {
              # Tell IDLE clients about new mail at once, not every 2 minutes.\n\
              imap_idle_notify_interval = 1 secs\n\
              namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n\
+             service lmtp {{\n  inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {lmtp_port}\n  }}\n}}\n\
              {ssl}"
         );
         std::fs::write(dir.path().join("dovecot.conf"), config).expect("dovecot.conf");
         let passwords = options.users.clone();
-        let mut dovecot = Dovecot { dir, child: None, imap_port, imaps_port, ca_file, passwords };
+        let mut dovecot = Dovecot { dir, child: None, imap_port, imaps_port, lmtp_port, ca_file, passwords };
         dovecot.restart();
         dovecot
     }
@@ -121,6 +129,11 @@ impl Dovecot {
 
     pub fn imaps_port(&self) -> Option<u16> {
         self.imaps_port
+    }
+
+    /// Where an MTA delivers by LMTP (plain TCP on 127.0.0.1).
+    pub fn lmtp_port(&self) -> u16 {
+        self.lmtp_port
     }
 
     pub fn ca_file(&self) -> Option<PathBuf> {
@@ -145,24 +158,28 @@ impl Dovecot {
             .expect("start dovecot (apt-get install dovecot-imapd)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.imap_port)).is_err() {
-            if Instant::now() > deadline {
-                panic!("dovecot did not come up in 20 s:\n{}", self.log());
+        for port in [self.imap_port, self.lmtp_port] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if Instant::now() > deadline {
+                    panic!("dovecot did not come up in 20 s:\n{}", self.log());
+                }
+                std::thread::park_timeout(Duration::from_millis(20));
             }
-            std::thread::park_timeout(Duration::from_millis(20));
         }
     }
 
-    /// Stops the server and waits until its port refuses connections.
+    /// Stops the server and waits until its ports refuse connections.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
             let _ = child.wait();
         }
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.imap_port)).is_ok() {
-            assert!(Instant::now() < deadline, "dovecot did not stop in 20 s");
-            std::thread::park_timeout(Duration::from_millis(20));
+        for port in [self.imap_port, self.lmtp_port] {
+            while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                assert!(Instant::now() < deadline, "dovecot did not stop in 20 s");
+                std::thread::park_timeout(Duration::from_millis(20));
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod dovecot;
+pub mod postfix;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
