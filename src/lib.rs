@@ -3,7 +3,7 @@
 //!
 //! One mail's way through the crate:
 //!
-//! 1. a [`source`] (a Maildir, later IMAP) hands over raw bytes with a key;
+//! 1. a [`source`] (a Maildir or an IMAP mailbox) hands over raw bytes with a key;
 //! 2. [`mail`] parses them into an [`mail::InboundMail`]: decoded headers,
 //!    readable text (HTML turned into text), attachments with safe names;
 //! 3. [`intake`] decides, without I/O, what the mail is: a new ticket, a
@@ -14,7 +14,7 @@
 //!    outgoing notifications that [`notify`] composed from templates;
 //! 5. the source acknowledges the mail, only after that commit;
 //! 6. the outbox sender hands each notification to a
-//!    [`notify::transport::Transport`] (a folder of `.eml` files, later SMTP).
+//!    [`notify::transport::Transport`] (a folder of `.eml` files, or SMTP).
 //!
 //! [`pipeline`] runs steps 2–4 for one mail; [`daemon`] runs the whole loop.
 //! The rules (parse, decide, compose) are pure and tested as tables; the
@@ -32,3 +32,4 @@ pub mod pipeline;
 pub mod source;
 pub mod store;
 pub mod ticket;
+pub mod tls;

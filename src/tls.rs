@@ -1,5 +1,5 @@
-//! The connection under an IMAP session: plain TCP (loopback only, or before
-//! STARTTLS) or TLS by rustls. Trust is the Mozilla root set, or the
+//! The connection under an IMAP session or an SMTP connection: plain TCP
+//! (loopback only, or before STARTTLS) or TLS by rustls. Trust is the Mozilla root set, or the
 //! institution's own CA from `ca_file` when it runs one.
 
 use std::io;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use lettre::Message;
 use mailgate::clock::Clock;
 use mailgate::config::Config;
-use mailgate::notify::sender::{RetryPolicy, drain};
+use mailgate::notify::sender::{RetryPolicy, SendPolicy, drain};
 use mailgate::notify::transport::{Delivery, Transport, TransportError};
 use mailgate::pipeline::Pipeline;
 use mailgate::store::{OutboxState, Store};
@@ -68,9 +68,14 @@ fn setup(clock: &TestClock) -> (tempfile::TempDir, Pipeline, Store) {
 }
 
 fn new_ticket(p: &mut Pipeline) {
-    let raw =
-        b"From: marie.dupont@ac-exemple.fr\r\nSubject: Imprimante\r\nMessage-ID: <o-1@ac-exemple.fr>\r\n\r\nPanne\r\n";
-    p.process("test", "1", raw).expect("recorded");
+    new_ticket_numbered(p, 1);
+}
+
+fn new_ticket_numbered(p: &mut Pipeline, n: u32) {
+    let raw = format!(
+        "From: marie.dupont@ac-exemple.fr\r\nSubject: Imprimante {n}\r\nMessage-ID: <o-{n}@ac-exemple.fr>\r\n\r\nPanne\r\n"
+    );
+    p.process("test", &n.to_string(), raw.as_bytes()).expect("recorded");
 }
 
 fn states(store: &Store) -> Vec<(String, OutboxState, i64)> {
@@ -89,10 +94,10 @@ async fn every_due_notification_is_sent_once() {
     let transport = ScriptedTransport::new(vec![]);
     let notifier = p.notifier();
     let report =
-        drain(&mut outbox, &transport, &notifier, &from(), &RetryPolicy::default(), &clock).await.expect("drain");
+        drain(&mut outbox, &transport, &notifier, &from(), &SendPolicy::default(), &clock).await.expect("drain");
     assert_eq!(report.sent, 3, "acknowledgment and two technicians");
     let again =
-        drain(&mut outbox, &transport, &notifier, &from(), &RetryPolicy::default(), &clock).await.expect("drain");
+        drain(&mut outbox, &transport, &notifier, &from(), &SendPolicy::default(), &clock).await.expect("drain");
     assert_eq!(again.sent, 0, "nothing is sent twice");
     assert_eq!(transport.sent_to.lock().unwrap().len(), 3);
 }
@@ -107,8 +112,14 @@ async fn a_temporary_failure_is_retried_after_the_backoff_and_a_permanent_one_is
         Err(TransportError::Permanent("550 no such user".into())),
     ]);
     let notifier = p.notifier();
-    let retry =
-        RetryPolicy { first_delay: Duration::from_secs(60), max_delay: Duration::from_secs(600), max_attempts: 5 };
+    let retry = SendPolicy {
+        retry: RetryPolicy {
+            first_delay: Duration::from_secs(60),
+            max_delay: Duration::from_secs(600),
+            max_attempts: 5,
+        },
+        ..SendPolicy::default()
+    };
     let report = drain(&mut outbox, &transport, &notifier, &from(), &retry, &clock).await.expect("drain");
     assert_eq!((report.sent, report.retrying, report.failed), (1, 1, 1));
     let rows = outbox.list_outbox(None).expect("list");
@@ -135,7 +146,7 @@ async fn a_row_left_sending_by_a_crash_is_sent_again_with_the_same_message_id() 
     // The crash: claimed (marked sending) and never marked sent.
     let claimed = outbox.claim_due(&clock.now_rfc3339(), 1).expect("claim").pop().expect("a due row");
     let transport = ScriptedTransport::new(vec![]);
-    drain(&mut outbox, &transport, &p.notifier(), &from(), &RetryPolicy::default(), &clock).await.expect("drain");
+    drain(&mut outbox, &transport, &p.notifier(), &from(), &SendPolicy::default(), &clock).await.expect("drain");
     let row = outbox.list_outbox(None).expect("list").into_iter().find(|r| r.id == claimed.id).expect("row");
     assert_eq!(row.state, OutboxState::Sent);
     assert_eq!(row.attempts, 2, "one attempt lost in the crash, one that went through");
@@ -152,4 +163,59 @@ fn the_backoff_grows_and_stays_under_its_cap() {
         assert!(d >= retry.first_delay, "attempt {attempts}: {d:?} is under the first delay");
     }
     assert!(retry.delay_after(6) > retry.delay_after(1), "later attempts wait longer");
+}
+
+#[tokio::test]
+async fn past_the_hourly_limit_an_address_is_held_until_an_operator_releases_it() {
+    let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+    let (_dir, mut p, mut outbox) = setup(&clock);
+    let policy = SendPolicy { max_per_address_per_hour: 2, ..SendPolicy::default() };
+    let transport = ScriptedTransport::new(vec![]);
+    for n in 1..=3 {
+        new_ticket_numbered(&mut p, n);
+    }
+    let report = drain(&mut outbox, &transport, &p.notifier(), &from(), &policy, &clock).await.expect("drain");
+    let to_marie = |store: &Store| -> Vec<OutboxState> {
+        states(store).into_iter().filter(|(to, _, _)| to == "marie.dupont@ac-exemple.fr").map(|(_, s, _)| s).collect()
+    };
+    assert_eq!(to_marie(&outbox), [OutboxState::Sent, OutboxState::Sent, OutboxState::Held]);
+    assert_eq!(report.held, 3, "the third notification to each address: the requester and two technicians");
+    let held = outbox
+        .list_outbox(Some(OutboxState::Held))
+        .expect("list")
+        .into_iter()
+        .find(|r| r.recipient == "marie.dupont@ac-exemple.fr")
+        .expect("held row");
+    assert!(held.last_error.as_deref().is_some_and(|e| e.contains("max_per_address_per_hour")), "{held:?}");
+
+    clock.advance(Duration::from_secs(7200));
+    let later = drain(&mut outbox, &transport, &p.notifier(), &from(), &policy, &clock).await.expect("drain");
+    assert_eq!(later.sent, 0, "a held row waits for an operator, not for the clock");
+
+    // The address reaches its limit again; then the operator releases the
+    // held row, which goes even so.
+    new_ticket_numbered(&mut p, 4);
+    new_ticket_numbered(&mut p, 5);
+    drain(&mut outbox, &transport, &p.notifier(), &from(), &policy, &clock).await.expect("drain");
+    assert!(outbox.requeue(held.id, &clock.now_rfc3339()).expect("requeue"), "a held row can be released");
+    drain(&mut outbox, &transport, &p.notifier(), &from(), &policy, &clock).await.expect("drain");
+    let released = outbox.list_outbox(None).expect("list").into_iter().find(|r| r.id == held.id).expect("row");
+    assert_eq!(released.state, OutboxState::Sent);
+}
+
+#[tokio::test]
+async fn failed_rows_can_be_queued_again_by_an_operator() {
+    let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+    let (_dir, mut p, mut outbox) = setup(&clock);
+    new_ticket(&mut p);
+    let refusing = ScriptedTransport::new(vec![Err(TransportError::Permanent("550 mailbox full".into())); 3]);
+    drain(&mut outbox, &refusing, &p.notifier(), &from(), &SendPolicy::default(), &clock).await.expect("drain");
+    assert!(states(&outbox).iter().all(|(_, s, _)| *s == OutboxState::Failed));
+    assert!(!outbox.requeue(9_999, &clock.now_rfc3339()).expect("requeue"), "an unknown row is reported");
+
+    assert_eq!(outbox.requeue_failed(&clock.now_rfc3339()).expect("requeue"), 3);
+    let accepting = ScriptedTransport::new(vec![]);
+    let report =
+        drain(&mut outbox, &accepting, &p.notifier(), &from(), &SendPolicy::default(), &clock).await.expect("drain");
+    assert_eq!(report.sent, 3);
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use mailgate::clock::Clock;
 
 use super::table::{Table, cell};
 use super::{TicketsCommand, load_config, open_store, print_json};
@@ -146,6 +147,24 @@ pub fn outbox(config: &Path, state: Option<String>, json: bool) -> anyhow::Resul
         ]);
     }
     table.print();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `outbox retry ID` or `outbox retry --failed` (`id` is None). A running
+/// daemon picks the rows up at its next look at the queue.
+pub fn outbox_retry(config: &Path, id: Option<i64>) -> anyhow::Result<ExitCode> {
+    let config = load_config(config)?;
+    let mut store = open_store(&config)?;
+    let now = mailgate::clock::SystemClock.now_rfc3339();
+    match id {
+        Some(id) => {
+            if !store.requeue(id, &now)? {
+                bail!("outbox row {id} is not failed or held (see `mailgate outbox list`)");
+            }
+            println!("notification {id} queued again");
+        }
+        None => println!("{} failed notification(s) queued again", store.requeue_failed(&now)?),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -107,6 +107,14 @@ pub enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Put a failed or held notification back in the queue (a held one is
+    /// then sent even past the rate guard), or every failed one with --failed.
+    Retry {
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<i64>,
+        #[arg(long)]
+        failed: bool,
+    },
 }
 
 pub fn init_logging(args: &Args) {
@@ -140,6 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Messages(MessagesCommand::Raw { id }) => inspect::raw(&args.config, id),
         Command::Messages(MessagesCommand::List { outcome, json }) => inspect::messages(&args.config, outcome, json),
         Command::Outbox(OutboxCommand::List { state, json }) => inspect::outbox(&args.config, state, json),
+        Command::Outbox(OutboxCommand::Retry { id, failed: _ }) => inspect::outbox_retry(&args.config, id),
     }
 }
 

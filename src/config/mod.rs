@@ -6,6 +6,8 @@
 //! expected, on one line, because that line is all an operator sees when
 //! `systemctl start` fails.
 
+mod connection;
+mod notifications;
 mod raw;
 mod secret;
 mod show;
@@ -13,12 +15,12 @@ mod sources;
 
 use std::path::{Path, PathBuf};
 
-use lettre::message::Mailbox as LettreMailbox;
-
 use crate::ticket::Language;
+pub use connection::{TlsMode, is_loopback};
+pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials, TransportConfig};
 use raw::RawConfig;
 pub use secret::{Secret, SecretSource};
-pub use sources::{ImapConfig, SourceConfig, TlsMode, is_loopback};
+pub use sources::{ImapConfig, SourceConfig};
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -38,13 +40,6 @@ pub enum FollowupPolicy {
     Actors,
     /// Any sender of the institution may add a followup to any ticket.
     Institution,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(tag = "transport", rename_all = "lowercase")]
-pub enum TransportConfig {
-    /// lettre's file transport: one `.eml` file per notification.
-    File { dir: PathBuf },
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -69,29 +64,6 @@ pub struct TicketPolicy {
     pub reopen_on_reply: bool,
     pub followup_policy: FollowupPolicy,
     pub cc_as_observers: bool,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Notifications {
-    /// The support mailbox: sender of every notification and mailgate's own
-    /// address, which it never answers.
-    #[serde(serialize_with = "show::mailbox")]
-    pub from: LettreMailbox,
-    pub transport: TransportConfig,
-    pub templates_dir: Option<PathBuf>,
-    pub notify_technicians_on_new: bool,
-}
-
-impl Notifications {
-    /// mailgate's own address, lower-cased.
-    pub fn own_address(&self) -> String {
-        self.from.email.to_string().to_lowercase()
-    }
-
-    /// The domain of mailgate's Message-IDs.
-    pub fn message_id_domain(&self) -> String {
-        self.from.email.domain().to_lowercase()
-    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -246,21 +218,8 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         return Err(invalid("limits.max_message_bytes", "expected at least 1024 bytes".into()));
     }
 
-    let n = raw.notifications;
-    let from: LettreMailbox = n.from.parse().map_err(|e| {
-        invalid(
-            "notifications.from",
-            format!("expected a mailbox such as \"Support <support@ac-exemple.fr>\", got \"{}\" ({e})", n.from),
-        )
-    })?;
-    let transport = match n.transport.as_str() {
-        "file" => TransportConfig::File {
-            dir: resolve(n.dir.as_deref().ok_or_else(|| {
-                invalid("notifications.dir", "expected a folder for the .eml files when transport = \"file\"".into())
-            })?),
-        },
-        other => return Err(invalid("notifications.transport", format!("expected \"file\", got \"{other}\""))),
-    };
+    let notifications =
+        notifications::validate(&raw.notifications, &resolve, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
 
     let mut technicians = Vec::new();
     for (i, t) in raw.technicians.iter().enumerate() {
@@ -305,12 +264,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             followup_policy,
             cc_as_observers: raw.tickets.cc_as_observers.unwrap_or(true),
         },
-        notifications: Notifications {
-            from,
-            transport,
-            templates_dir: n.templates_dir.as_deref().map(resolve),
-            notify_technicians_on_new: n.notify_technicians_on_new.unwrap_or(true),
-        },
+        notifications,
         technicians,
         logging: Logging { level, format },
         warnings,

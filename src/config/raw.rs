@@ -94,9 +94,51 @@ pub struct RawTickets {
 pub struct RawNotifications {
     pub from: String,
     pub transport: String,
-    pub dir: Option<String>,
     pub templates_dir: Option<String>,
     pub notify_technicians_on_new: Option<bool>,
+    pub max_per_address_per_hour: Option<u32>,
+    pub retry: Option<RawRetry>,
+    // file
+    pub dir: Option<String>,
+    // smtp
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub ca_file: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
+    pub pool_size: Option<u32>,
+    pub timeout_seconds: Option<u64>,
+}
+
+impl RawNotifications {
+    /// Whether a transport-specific key was written.
+    pub fn present(&self, key: &str) -> bool {
+        match key {
+            "dir" => self.dir.is_some(),
+            "host" => self.host.is_some(),
+            "port" => self.port.is_some(),
+            "tls" => self.tls.is_some(),
+            "ca_file" => self.ca_file.is_some(),
+            "username" => self.username.is_some(),
+            "password" => self.password.is_some(),
+            "password_file" => self.password_file.is_some(),
+            "password_env" => self.password_env.is_some(),
+            "pool_size" => self.pool_size.is_some(),
+            "timeout_seconds" => self.timeout_seconds.is_some(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub first_delay_seconds: Option<u64>,
+    pub max_delay_seconds: Option<u64>,
+    pub max_attempts: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

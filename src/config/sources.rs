@@ -3,9 +3,9 @@
 //! folders. Secrets are read here, from a file or the environment, so that
 //! a missing password stops the start rather than the first login.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
+use super::connection::{self, TlsMode};
 use super::raw::RawSource;
 use super::secret::{Secret, SecretSource};
 
@@ -23,18 +23,6 @@ impl SourceConfig {
             SourceConfig::Imap(imap) => &imap.name,
         }
     }
-}
-
-/// How the IMAP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// TLS from the first byte (imaps, port 993).
-    Implicit,
-    /// Plain connection upgraded by STARTTLS before login (port 143).
-    Starttls,
-    /// No TLS: only to a loopback address.
-    None,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -55,8 +43,7 @@ pub struct ImapConfig {
     pub idle: bool,
 }
 
-/// A problem with one key: (key, what was expected).
-pub(super) type KeyError = (String, String);
+pub(super) use super::connection::KeyError;
 
 /// Validates one `[[sources]]` entry; `warnings` collects what is allowed
 /// but unwise (an inline password).
@@ -108,47 +95,19 @@ pub(super) fn validate(
                 s.host.clone().filter(|h| !h.trim().is_empty()).ok_or_else(|| {
                     err("host", "expected the IMAP server's name, e.g. \"imap.ac-exemple.fr\"".into())
                 })?;
-            let tls = match s.tls.as_deref().unwrap_or("implicit") {
-                "implicit" => TlsMode::Implicit,
-                "starttls" => TlsMode::Starttls,
-                "none" if is_loopback(&host) => TlsMode::None,
-                "none" => {
-                    return Err(err(
-                        "tls",
-                        format!(
-                            "\"none\" is allowed only to a loopback address, and \"{host}\" is not one: use \"implicit\" or \"starttls\""
-                        ),
-                    ));
-                }
-                other => {
-                    return Err(err(
-                        "tls",
-                        format!("expected \"implicit\", \"starttls\" or \"none\", got \"{other}\""),
-                    ));
-                }
-            };
-            let ca_file = match &s.ca_file {
-                Some(f) => {
-                    let path = resolve(f);
-                    if !path.is_file() {
-                        return Err(err(
-                            "ca_file",
-                            format!(
-                                "expected a PEM file of CA certificates, {} is not a readable file",
-                                path.display()
-                            ),
-                        ));
-                    }
-                    Some(path)
-                }
-                None => None,
-            };
+            let tls = connection::tls_mode(&host, s.tls.as_deref()).map_err(|m| err("tls", m))?;
+            let ca_file = connection::ca_file(s.ca_file.as_deref(), resolve).map_err(|m| err("ca_file", m))?;
             let username = s
                 .username
                 .clone()
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| err("username", "expected the mailbox's login".into()))?;
-            let (password, password_source) = password(s, resolve, &key, warnings)?;
+            let given = connection::PasswordKeys {
+                password: s.password.as_deref(),
+                password_file: s.password_file.as_deref(),
+                password_env: s.password_env.as_deref(),
+            };
+            let (password, password_source) = connection::password(&given, resolve, &key, warnings)?;
             let batch_size = s.batch_size.unwrap_or(100);
             if !(1..=10_000).contains(&batch_size) {
                 return Err(err("batch_size", format!("expected 1 to 10000 messages per fetch, got {batch_size}")));
@@ -172,45 +131,4 @@ pub(super) fn validate(
         }
         other => Err(err("kind", format!("expected \"maildir\" or \"imap\", got \"{other}\""))),
     }
-}
-
-fn password(
-    s: &RawSource,
-    resolve: &dyn Fn(&str) -> PathBuf,
-    key: &dyn Fn(&str) -> String,
-    warnings: &mut Vec<String>,
-) -> Result<(Secret, SecretSource), KeyError> {
-    let given = [s.password.is_some(), s.password_file.is_some(), s.password_env.is_some()];
-    if given.iter().filter(|g| **g).count() != 1 {
-        return Err((
-            key("password_file"),
-            "expected exactly one of password_file (a file holding the password), password_env (the name of an environment variable) or password".into(),
-        ));
-    }
-    if let Some(file) = &s.password_file {
-        let path = resolve(file);
-        let secret = Secret::from_file(&path)
-            .map_err(|e| (key("password_file"), format!("cannot read {}: {e}", path.display())))?;
-        return Ok((secret, SecretSource::File(path.display().to_string())));
-    }
-    if let Some(var) = &s.password_env {
-        let value = std::env::var(var).map_err(|_| {
-            (
-                key("password_env"),
-                format!("expected the environment variable {var} to hold the password; it is not set"),
-            )
-        })?;
-        return Ok((Secret::new(value), SecretSource::Env(var.clone())));
-    }
-    warnings.push(format!(
-        "{} is written in the configuration file; prefer password_file or password_env",
-        key("password")
-    ));
-    Ok((Secret::new(s.password.clone().unwrap_or_default()), SecretSource::Inline))
-}
-
-/// Plain text is allowed only where nothing crosses a network.
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }

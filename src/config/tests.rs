@@ -88,3 +88,63 @@ fn an_empty_domain_list_is_refused_because_it_would_refuse_everyone() {
     let line = error_line(&EXAMPLE.replacen("allowed_domains = [\"ac-exemple.fr\"]", "allowed_domains = []", 1));
     assert!(line.contains("institution.allowed_domains"), "{line}");
 }
+
+const IMAP_SMTP: &str = include_str!("../../config.imap-smtp.example.toml");
+
+/// The production example, loaded from a folder holding its password files.
+fn load_imap_smtp(text: &str) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for file in ["imap.password", "smtp.password"] {
+        std::fs::write(dir.path().join(file), "s3cret\n").expect("password file");
+    }
+    Config::from_toml(text, &dir.path().join("mailgate.toml"), dir.path())
+}
+
+#[test]
+fn the_imap_smtp_example_is_valid_and_reads_its_passwords_from_files() {
+    let c = load_imap_smtp(IMAP_SMTP).expect("config.imap-smtp.example.toml must load");
+    let TransportConfig::Smtp(smtp) = &c.notifications.transport else { panic!("smtp transport expected") };
+    assert_eq!((smtp.host.as_str(), smtp.port, smtp.tls), ("smtp.ac-exemple.fr", 587, TlsMode::Starttls));
+    let credentials = smtp.credentials.as_ref().expect("credentials");
+    assert_eq!(credentials.password.expose(), "s3cret");
+    assert!(!c.to_display_toml().contains("s3cret"), "check-config never shows a password");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn bad_smtp_settings_are_reported_naming_the_key() {
+    let cases: [(&str, &str, &str, &str); 6] = [
+        (
+            "plain text to a remote relay",
+            "tls = \"starttls\"",
+            "tls = \"none\"",
+            "notifications.tls: \"none\" is allowed only to a loopback address",
+        ),
+        ("a file key under smtp", "pool_size = 4", "pool_size = 4\ndir = \"out\"", "notifications.dir"),
+        ("no host", "host = \"smtp.ac-exemple.fr\"", "", "notifications.host"),
+        (
+            "a password without a login",
+            "username = \"support-informatique\"\npassword_file = \"smtp",
+            "password_file = \"smtp",
+            "notifications.username",
+        ),
+        ("an empty pool", "pool_size = 4", "pool_size = 0", "notifications.pool_size"),
+        (
+            "a cap under the first delay",
+            "max_delay_seconds = 3600",
+            "max_delay_seconds = 10",
+            "notifications.retry.max_delay_seconds",
+        ),
+    ];
+    for (name, from, to, expected) in cases {
+        let text = IMAP_SMTP.replacen(from, to, 1);
+        assert!(text != IMAP_SMTP, "{name}: the case does not change the example");
+        match load_imap_smtp(&text) {
+            Ok(_) => panic!("{name}: accepted"),
+            Err(e) => {
+                let line = e.to_string();
+                assert!(line.contains(expected) && !line.contains('\n'), "{name}: {line}");
+            }
+        }
+    }
+}

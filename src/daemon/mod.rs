@@ -24,7 +24,8 @@ pub use writer::{Writer, WriterError};
 use crate::clock::Clock;
 use crate::config::{Config, SourceConfig, TransportConfig};
 use crate::notify::Notifier;
-use crate::notify::sender::{DrainReport, RetryPolicy};
+use crate::notify::sender::{DrainReport, SendPolicy};
+use crate::notify::smtp::SmtpTransport;
 use crate::notify::transport::{AnyTransport, FileTransport, TransportError};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::source::SourceError;
@@ -85,15 +86,23 @@ impl Daemon {
         let notifier: Arc<Notifier> = pipeline.notifier();
         let committed = Arc::new(Notify::new());
         let (writer, writer_thread) = Writer::start(pipeline, committed.clone());
-        let transport = match &config.notifications.transport {
-            TransportConfig::File { dir } => AnyTransport::File(FileTransport::new(dir)?),
+        let (transport, concurrency) = match &config.notifications.transport {
+            TransportConfig::File { dir } => (AnyTransport::File(FileTransport::new(dir)?), 1),
+            TransportConfig::Smtp(smtp) => (
+                AnyTransport::Smtp(Box::new(SmtpTransport::new(smtp, &config.notifications.message_id_domain())?)),
+                smtp.pool_size as usize,
+            ),
         };
         let outbox = outbox::Outbox {
             store: Store::open(&config.database_path)?,
             transport,
             notifier,
             from: config.notifications.from.clone(),
-            retry: RetryPolicy::default(),
+            policy: SendPolicy {
+                retry: config.notifications.retry.into(),
+                max_per_address_per_hour: config.notifications.max_per_address_per_hour,
+                concurrency,
+            },
             clock: clock.clone(),
         };
         Ok(Daemon { config, writer, writer_thread, committed, outbox })

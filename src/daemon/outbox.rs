@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::notify::Notifier;
-use crate::notify::sender::{DrainReport, RetryPolicy, drain};
+use crate::notify::sender::{DrainReport, SendPolicy, drain};
 use crate::notify::transport::AnyTransport;
 use crate::store::{Store, StoreError};
 
@@ -22,13 +22,13 @@ pub(super) struct Outbox {
     pub transport: AnyTransport,
     pub notifier: Arc<Notifier>,
     pub from: lettre::message::Mailbox,
-    pub retry: RetryPolicy,
+    pub policy: SendPolicy,
     pub clock: Arc<dyn Clock>,
 }
 
 impl Outbox {
     pub async fn drain(&mut self) -> Result<DrainReport, StoreError> {
-        drain(&mut self.store, &self.transport, &self.notifier, &self.from, &self.retry, self.clock.as_ref()).await
+        drain(&mut self.store, &self.transport, &self.notifier, &self.from, &self.policy, self.clock.as_ref()).await
     }
 
     pub async fn run(mut self, committed: Arc<Notify>, stop: CancellationToken) {

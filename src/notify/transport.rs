@@ -1,6 +1,6 @@
 //! The transport seam: one small trait, [`Transport::send`], that takes one
 //! finished message. The file transport (lettre's) writes `.eml` files and
-//! is both the embedded default and the test transport; SMTP plugs in here.
+//! is the embedded default; [`super::smtp`] is the one for production.
 //! Errors say whether a retry can help, which is all the outbox needs.
 
 use std::future::Future;
@@ -68,12 +68,14 @@ impl Transport for FileTransport {
 /// The configured transport.
 pub enum AnyTransport {
     File(FileTransport),
+    Smtp(Box<super::smtp::SmtpTransport>),
 }
 
 impl Transport for AnyTransport {
     async fn send(&self, message: Message) -> Result<Delivery, TransportError> {
         match self {
             AnyTransport::File(t) => t.send(message).await,
+            AnyTransport::Smtp(t) => t.send(message).await,
         }
     }
 }
@@ -92,7 +94,7 @@ pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Me
         .from(from.clone())
         .reply_to(from.clone())
         .to(to)
-        .subject(row.subject.clone())
+        .subject(one_line(&row.subject))
         .date(date)
         .message_id(Some(format!("<{}>", row.message_id)));
     if let Some(parent) = &row.in_reply_to {
@@ -114,4 +116,71 @@ pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Me
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
         )
         .map_err(|e| TransportError::Permanent(format!("cannot build notification {}: {e}", row.id)))
+}
+
+/// A header value on one line. Titles are cleaned when a ticket is made;
+/// this is the last guard before the wire: a line break in a subject is how
+/// a header gets injected.
+fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_control()).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OutboxState;
+
+    fn row(subject: &str) -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            ticket_id: 7,
+            event: "ticket_new".into(),
+            recipient: "marie.dupont@ac-exemple.fr".into(),
+            subject: subject.into(),
+            state: OutboxState::Sending,
+            attempts: 1,
+            last_error: None,
+            created_at: "2025-03-03T09:00:00Z".into(),
+            sent_at: None,
+            delivered_to: None,
+            body_text: "Bonjour".into(),
+            message_id: "mailgate.7.ticket_new.abc@ac-exemple.fr".into(),
+            in_reply_to: Some("mailgate.7@ac-exemple.fr".into()),
+            references: vec!["mailgate.7@ac-exemple.fr".into()],
+            released: false,
+        }
+    }
+
+    fn headers(subject: &str) -> Vec<String> {
+        let from: Mailbox = "Support <support-informatique@ac-exemple.fr>".parse().expect("mailbox");
+        let message = build_message(&row(subject), "<p>Bonjour</p>".into(), &from).expect("built");
+        let text = String::from_utf8_lossy(&message.formatted()).to_string();
+        let head = text.split("\r\n\r\n").next().unwrap_or_default().to_string();
+        // Unfold: a continuation line belongs to the header above it.
+        head.replace("\r\n ", " ").replace("\r\n\t", " ").split("\r\n").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_line_break_in_a_subject_cannot_inject_a_header() {
+        let lines = headers("[GLPI #0000007] Imprimante\r\nBcc: everyone@ac-exemple.fr\nX-Evil: 1");
+        assert_eq!(lines.iter().filter(|l| l.starts_with("Subject:")).count(), 1, "{lines:#?}");
+        assert!(!lines.iter().any(|l| l.starts_with("Bcc:") || l.starts_with("X-Evil:")), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_notification_carries_the_headers_that_stop_robots_and_thread_replies() {
+        let lines = headers("[GLPI #0000007] Académie | Nouveau – Imprimante");
+        for expected in [
+            "Reply-To: Support <support-informatique@ac-exemple.fr>",
+            "Auto-Submitted: auto-generated",
+            "X-Auto-Response-Suppress: All",
+            "Message-ID: <mailgate.7.ticket_new.abc@ac-exemple.fr>",
+            "In-Reply-To: <mailgate.7@ac-exemple.fr>",
+            "References: <mailgate.7@ac-exemple.fr>",
+        ] {
+            assert!(lines.iter().any(|l| l == expected), "missing {expected}: {lines:#?}");
+        }
+        assert!(lines.iter().any(|l| l.starts_with("Date: ")), "{lines:#?}");
+        assert!(!lines.iter().any(|l| l.to_ascii_lowercase().starts_with("list-")), "{lines:#?}");
+    }
 }

@@ -18,10 +18,10 @@ use futures::TryStreamExt;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::tls::{self, Stream};
 use super::{RawMessage, Source, SourceError};
 use crate::config::{ImapConfig, TlsMode};
 use crate::intake::Outcome;
+use crate::tls::{self, Stream};
 
 /// IMAP servers drop an IDLE after 30 minutes (RFC 2177 says 29 at most);
 /// re-issue it before.

@@ -6,7 +6,6 @@
 
 pub mod imap;
 pub mod maildir;
-mod tls;
 
 use std::future::Future;
 

@@ -23,7 +23,8 @@ pub use outbox::{Delivered, OutboxRow, OutboxState};
 pub use tickets::{AttachmentInfo, FollowupRecord, HistoryEntry, TicketDetail, TicketSummary};
 
 /// Migrations in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_outbox_guard.sql")];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

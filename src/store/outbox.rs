@@ -61,6 +61,9 @@ pub struct OutboxRow {
     pub in_reply_to: Option<String>,
     #[serde(skip)]
     pub references: Vec<String>,
+    /// Released by an operator after the rate guard held it.
+    #[serde(skip)]
+    pub released: bool,
 }
 
 pub(super) fn insert(conn: &Connection, n: &Notification, at: &str) -> rusqlite::Result<()> {
@@ -98,10 +101,14 @@ pub enum Delivered {
     Failed {
         error: String,
     },
+    /// Over the per-address rate guard: kept for an operator.
+    Held {
+        reason: String,
+    },
 }
 
 const COLUMNS: &str = "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
-                       delivered_to, body_text, message_id, in_reply_to, references_ids";
+                       delivered_to, body_text, message_id, in_reply_to, references_ids, released";
 
 fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let state: String = r.get(5)?;
@@ -123,6 +130,7 @@ fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         message_id: r.get(12)?,
         in_reply_to: r.get(13)?,
         references: references.split_whitespace().map(str::to_string).collect(),
+        released: r.get(15)?,
     })
 }
 
@@ -172,10 +180,46 @@ impl Store {
                 Delivered::Failed { error } => tx
                     .prepare_cached("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1")?
                     .execute(params![id, error])?,
+                Delivered::Held { reason } => tx
+                    .prepare_cached("UPDATE outbox SET state = 'held', last_error = ?2 WHERE id = ?1")?
+                    .execute(params![id, reason])?,
             };
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// How many notifications went to `recipient` since `since` (RFC 3339).
+    pub fn sent_to_since(&self, recipient: &str, since: &str) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND sent_at >= ?2 AND state = 'sent'")?
+            .query_row(params![recipient, since], |r| r.get(0))?)
+    }
+
+    /// Puts a failed or held row back in the queue, due at `now`, with its
+    /// attempts reset; a held row is marked released so that the rate guard
+    /// lets it through. Returns whether the row was in one of those states.
+    pub fn requeue(&mut self, id: i64, now: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET released = (state = 'held') OR released, state = 'pending', attempts = 0,
+                        next_attempt_at = ?2
+                 WHERE id = ?1 AND state IN ('failed', 'held')",
+            )?
+            .execute(params![id, now])?;
+        Ok(changed == 1)
+    }
+
+    /// Puts every failed row back in the queue; returns how many.
+    pub fn requeue_failed(&mut self, now: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?1 WHERE state = 'failed'",
+            )?
+            .execute(params![now])?)
     }
 
     /// Pending rows, for the status line and `--once` draining.
