@@ -25,6 +25,7 @@
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod fault;
 pub mod intake;
 pub mod mail;
 pub mod notify;

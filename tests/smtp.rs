@@ -83,6 +83,14 @@ impl World {
         self.dovecot.list(user, "INBOX").into_iter().map(|(_, _, raw)| String::from_utf8_lossy(&raw).into()).collect()
     }
 
+    /// Waits until Postfix has delivered every mail it accepted.
+    fn wait_delivered(&self) {
+        wait_for("Postfix to deliver all it accepted", || {
+            let log = self.postfix.log();
+            log.matches("status=sent").count() >= log.matches(": message-id=").count()
+        });
+    }
+
     fn wait_inbox(&self, user: &str, count: usize) -> Vec<String> {
         wait_for(&format!("{count} mail(s) for {user}"), || self.inbox(user).len() >= count);
         self.inbox(user)
@@ -256,4 +264,29 @@ fn the_daemon_answers_a_new_mail_by_itself_as_an_operator_runs_it() {
     assert!(out.status.success(), "clean stop: {}", String::from_utf8_lossy(&out.stderr));
     assert!(header(&ack, "Subject").join(" ").contains("[GLPI #0000001]"), "{ack}");
     assert!(world.dovecot.folders("support-informatique").iter().any(|f| f == "Traités"), "filed after processing");
+}
+
+#[test]
+fn a_crash_after_the_mta_accepted_a_notification_resends_it_at_most_once_with_the_same_message_id() {
+    let world = World::start();
+    world.write_to_support(&request("crash-1", "Imprimante", ""));
+    let killed = Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .arg("--config")
+        .arg(world.dir.path().join("mailgate.toml"))
+        .args(["run", "--once"])
+        .env("MAILGATE_FAULT", "kill-after-send")
+        .output()
+        .expect("run mailgate");
+    assert!(!killed.status.success(), "the fault point killed it");
+    assert!(world.outbox().iter().any(|r| r["state"] == "sending"), "the crash left a row between send and record");
+
+    world.mailgate(&["run", "--once"]);
+    assert!(world.outbox().iter().all(|r| r["state"] == "sent"), "the restart resumed the queue");
+    world.mailgate(&["run", "--once"]);
+    world.wait_delivered();
+    for user in ["marie.dupont", "alice.martin", "bruno.leroy"] {
+        let ids: Vec<Vec<String>> = world.inbox(user).iter().map(|m| header(m, "Message-ID")).collect();
+        assert!(!ids.is_empty() && ids.len() <= 2, "{user}: delivered, and at most once more: {ids:?}");
+        assert!(ids.iter().all(|id| *id == ids[0]), "{user}: a resend keeps its Message-ID: {ids:?}");
+    }
 }

@@ -75,7 +75,7 @@ pub async fn pass<S: Source>(
         if handled.is_empty() {
             return Ok(());
         }
-        fault_point("kill-before-ack");
+        crate::fault::point("kill-before-ack");
         source.ack(&handled).await?;
     }
 }
@@ -132,16 +132,4 @@ fn retry_delays() -> impl Iterator<Item = Duration> {
         .with_jitter()
         .without_max_times()
         .build()
-}
-
-/// Fault injection for the crash tests: with `MAILGATE_FAULT=<point>` in
-/// the environment, the process kills itself with SIGKILL at that point,
-/// exactly as a power cut or the OOM killer would. Unset, it costs one
-/// environment lookup per batch.
-fn fault_point(point: &str) {
-    if std::env::var("MAILGATE_FAULT").is_ok_and(|f| f == point) {
-        tracing::warn!(point, "MAILGATE_FAULT: killing the process");
-        let _ = std::process::Command::new("kill").arg("-KILL").arg(std::process::id().to_string()).status();
-        std::process::abort();
-    }
 }

@@ -129,6 +129,7 @@ fn outcome(
 ) -> Delivered {
     match result {
         Ok(delivery) => {
+            crate::fault::point("kill-after-send");
             tracing::info!(outbox_id = row.id, ticket = row.ticket_id, event = %row.event, to = %row.recipient, "notification sent");
             report.sent += 1;
             Delivered::Sent { at: clock.now_rfc3339(), location: delivery.location }
