@@ -55,6 +55,15 @@ impl Pipeline {
         Ok(Pipeline { store, intake: Intake::new(config), notifier, clock })
     }
 
+    /// Takes a new configuration's rules and templates (SIGHUP). Templates
+    /// are read and checked first: a broken one leaves everything as it was.
+    pub fn reload(&mut self, config: Arc<Config>) -> Result<Arc<Notifier>, PipelineError> {
+        let notifier = Arc::new(Notifier::new(&config)?);
+        self.notifier = notifier.clone();
+        self.intake = Intake::new(config);
+        Ok(notifier)
+    }
+
     pub fn notifier(&self) -> Arc<Notifier> {
         self.notifier.clone()
     }
@@ -82,6 +91,25 @@ impl Pipeline {
             return Ok(Processed::AlreadyRecorded);
         }
         self.record(source, key, raw, None).map(Processed::Recorded)
+    }
+
+    /// What [`Pipeline::process`] would do with a mail, without writing
+    /// anything (`run --dry-run`): None if the source already handed it over.
+    pub fn decide_only(
+        &self,
+        source: &str,
+        key: &str,
+        raw: &[u8],
+    ) -> Result<Option<(Option<InboundMail>, Decision)>, PipelineError> {
+        if self.store.source_key_known(source, key)? {
+            return Ok(None);
+        }
+        let max = self.intake.config().limits.max_message_bytes;
+        if raw.len() as u64 > max {
+            let reason = format!("message is {} bytes, over limits.max_message_bytes ({max})", raw.len());
+            return Ok(Some((None, Decision::Refuse { reason })));
+        }
+        Ok(Some(self.read_and_decide(raw, false)))
     }
 
     /// Runs a stored mail through the pipeline again, after a configuration

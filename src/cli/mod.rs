@@ -2,6 +2,7 @@
 //! configuration, open the store, and print either a table for people or
 //! JSON (`--json`) whose shapes are documented in the README.
 
+mod admin;
 mod demo;
 mod ingest;
 mod inspect;
@@ -46,6 +47,11 @@ pub enum Command {
         /// Process what is waiting, send what is due, and exit.
         #[arg(long)]
         once: bool,
+        /// Fetch each source's first batch and say what would become of each
+        /// mail; record, move and send nothing (to try a configuration on a
+        /// live mailbox).
+        #[arg(long, conflicts_with = "once")]
+        dry_run: bool,
     },
     /// Take mail from files, or one mail from standard input (for an MTA pipe).
     Ingest { files: Vec<PathBuf> },
@@ -60,6 +66,40 @@ pub enum Command {
     /// Notifications waiting, sent or failed.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Counts for a dashboard: tickets by status, today's intake by outcome
+    /// ("today" is since midnight UTC), the outbox by state.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent, checked copy of the database to PATH, safely
+    /// while the daemon runs.
+    Backup {
+        path: PathBuf,
+        /// Replace PATH if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Database maintenance: schema migrations and integrity checks.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Drop the raw copies of mails received more than DAYS days ago;
+    /// tickets, followups, attachments and the intake record stay.
+    Purge {
+        #[arg(long, value_name = "DAYS", value_parser = admin::parse_days)]
+        older_than: u32,
+        /// Only count what would be dropped.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending schema migrations; print the version before and after.
+    Migrate,
+    /// Run SQLite's integrity and foreign-key checks; exit 1 on any problem.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,25 +157,34 @@ pub enum OutboxCommand {
     },
 }
 
+/// Logs go to stderr (the journal under systemd). The level is RUST_LOG if
+/// set, else `logging.level` from the configuration for the daemon's
+/// commands; `logging.format = "json"` gives one JSON object per line.
 pub fn init_logging(args: &Args) {
-    let default = match args.command {
-        Command::Run { .. } | Command::Ingest { .. } => "info",
-        _ => "warn",
+    let daemon_like = matches!(args.command, Command::Run { .. } | Command::Ingest { .. });
+    // Read quietly: a broken file is reported by the command itself.
+    let logging = Config::load(&args.config).ok().map(|c| c.logging);
+    let level = match (&logging, daemon_like) {
+        (Some(l), true) => l.level.clone(),
+        (_, true) => "info".to_string(),
+        (_, false) => "warn".to_string(),
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if logging.is_some_and(|l| l.format == "json") {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Demo { dir } => demo::run(&dir),
-        Command::Run { once } => run::daemon(&args.config, once),
+        Command::Run { dry_run: true, .. } => run::dry_run(&args.config),
+        Command::Run { once, .. } => run::daemon(&args.config, once),
         Command::Ingest { files } => ingest::run(&args.config, &files),
         Command::CheckConfig => {
             let config = load_config(&args.config)?;
@@ -149,6 +198,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Messages(MessagesCommand::List { outcome, json }) => inspect::messages(&args.config, outcome, json),
         Command::Outbox(OutboxCommand::List { state, json }) => inspect::outbox(&args.config, state, json),
         Command::Outbox(OutboxCommand::Retry { id, failed: _ }) => inspect::outbox_retry(&args.config, id),
+        Command::Stats { json } => admin::stats(&args.config, json),
+        Command::Backup { path, force } => admin::backup(&args.config, &path, force),
+        Command::Db(DbCommand::Migrate) => admin::db_migrate(&args.config),
+        Command::Db(DbCommand::Check) => admin::db_check(&args.config),
+        Command::Purge { older_than, dry_run } => admin::purge(&args.config, older_than, dry_run),
     }
 }
 

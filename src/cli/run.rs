@@ -32,9 +32,30 @@ pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
             );
             return Ok(if report.left_for_retry() > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
         }
-        daemon.run(shutdown_signal()).await?;
+        daemon.run(shutdown_signal(), reload_signals()).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A message per SIGHUP (`systemctl reload mailgate`).
+fn reload_signals() -> tokio::sync::mpsc::Receiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        // A reload already waiting covers this one too.
+                        let _ = tx.try_send(());
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "SIGHUP cannot be caught; reload by restarting"),
+        }
+    }
+    rx
 }
 
 /// Completes on SIGTERM (how systemd stops a service) or SIGINT (Ctrl-C).
@@ -59,6 +80,19 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
     tracing::info!("shutdown requested");
+}
+
+pub fn dry_run(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let rt = runtime()?;
+    let verdicts = rt.block_on(mailgate::daemon::dry_run(config, Arc::new(SystemClock)))?;
+    let mut table = super::table::Table::new(&["SOURCE", "KEY", "FROM", "SUBJECT", "WOULD BE"]);
+    for v in &verdicts {
+        table.row(vec![v.source.clone(), v.key.clone(), v.from.clone(), v.subject.clone(), v.outcome.clone()]);
+    }
+    table.print();
+    eprintln!("mailgate: dry run over {} mail(s): nothing was recorded, moved or sent", verdicts.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn replay(config_path: &Path, id: i64) -> anyhow::Result<ExitCode> {

@@ -79,6 +79,11 @@ pub struct Logging {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+pub struct MetricsConfig {
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Config {
     /// The file this configuration came from, for messages.
     #[serde(skip)]
@@ -92,6 +97,8 @@ pub struct Config {
     pub notifications: Notifications,
     pub technicians: Vec<Technician>,
     pub logging: Logging,
+    /// The HTTP listener for /healthz and /metrics; None: no listener.
+    pub metrics: Option<MetricsConfig>,
     /// Allowed but unwise settings, logged at start.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -245,6 +252,25 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         return Err(invalid("logging.format", format!("expected \"text\" or \"json\", got \"{format}\"")));
     }
 
+    let metrics = match &raw.metrics {
+        None => None,
+        Some(m) => {
+            let text = m.listen.as_deref().unwrap_or("127.0.0.1:9187");
+            let listen: std::net::SocketAddr = text.parse().map_err(|_| {
+                invalid(
+                    "metrics.listen",
+                    format!("expected an address and port such as \"127.0.0.1:9187\", got \"{text}\""),
+                )
+            })?;
+            if !listen.ip().is_loopback() {
+                warnings.push(format!(
+                    "metrics.listen = \"{listen}\" is reachable from the network; the counts it shows are not secret, but keep it behind a firewall"
+                ));
+            }
+            Some(MetricsConfig { listen })
+        }
+    };
+
     Ok(Config {
         file: file.to_path_buf(),
         database_path: resolve(&raw.database.path),
@@ -267,6 +293,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         notifications,
         technicians,
         logging: Logging { level, format },
+        metrics,
         warnings,
     })
 }

@@ -23,6 +23,7 @@ pub struct RawConfig {
     pub technicians: Vec<RawTechnician>,
     #[serde(default)]
     pub logging: RawLogging,
+    pub metrics: Option<RawMetrics>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,4 +154,10 @@ pub struct RawTechnician {
 pub struct RawLogging {
     pub level: Option<String>,
     pub format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<String>,
 }

@@ -3,11 +3,13 @@
 //! are retried with capped exponential backoff and jitter, and logged once
 //! per incident rather than once per attempt.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
+use super::health::Health;
 use super::writer::{Writer, WriterError};
 use crate::intake::Outcome;
 use crate::pipeline::Processed;
@@ -80,13 +82,17 @@ pub async fn pass<S: Source>(
     }
 }
 
-/// Runs `source` until `shutdown`: passes, then waits for new mail.
-pub async fn run<S: Source>(mut source: S, writer: Writer, shutdown: CancellationToken) {
+/// Runs `source` until `shutdown`: passes, then waits for new mail. Each
+/// pass's result goes to `health` (for READY=1, /healthz and the metrics).
+pub async fn run<S: Source>(mut source: S, writer: Writer, health: Arc<Health>, shutdown: CancellationToken) {
     let mut incident: Option<&'static str> = None;
     let mut backoff = retry_delays();
     loop {
         let mut report = SourceReport::default();
         let outcome = pass(&mut source, &writer, &mut report, &shutdown).await;
+        if outcome.is_ok() {
+            health.source_ok(source.name());
+        }
         let outcome = match outcome {
             Ok(()) => tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -103,6 +109,7 @@ pub async fn run<S: Source>(mut source: S, writer: Writer, shutdown: Cancellatio
             }
             Err(PassError::Writer(WriterError::Stopped)) => return,
             Err(e) => {
+                health.source_failing(source.name(), e.to_string());
                 let kind = match &e {
                     PassError::Source(s) => s.incident(),
                     PassError::Writer(_) => "store",

@@ -6,18 +6,25 @@
 //! send what is due, and the writer drains its queue before the process
 //! exits.
 
+mod dry_run;
+mod health;
+mod http;
 mod intake;
 mod outbox;
+mod reload;
+mod service;
 mod writer;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use dry_run::{Verdict, dry_run};
+pub use health::{Health, SourceHealth};
 pub use intake::{PassError, SourceReport};
 pub use writer::{Writer, WriterError};
 
@@ -49,6 +56,8 @@ pub enum DaemonError {
     Pass(#[from] PassError),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error("{0}")]
+    Listen(#[from] std::io::Error),
 }
 
 /// What one pass over every source did, for `run --once` and the demo.
@@ -76,6 +85,9 @@ pub struct Daemon {
     writer_thread: std::thread::JoinHandle<()>,
     committed: Arc<Notify>,
     outbox: outbox::Outbox,
+    health: Arc<Health>,
+    /// The templates the outbox renders HTML with; replaced on SIGHUP.
+    notifier: watch::Sender<Arc<Notifier>>,
 }
 
 impl Daemon {
@@ -85,7 +97,9 @@ impl Daemon {
         let pipeline = Pipeline::new(Store::open(&config.database_path)?, config.clone(), clock.clone())?;
         let notifier: Arc<Notifier> = pipeline.notifier();
         let committed = Arc::new(Notify::new());
-        let (writer, writer_thread) = Writer::start(pipeline, committed.clone());
+        let health = Arc::new(Health::new(config.sources.iter().map(|s| s.name().to_string())));
+        let (writer, writer_thread) = Writer::start(pipeline, committed.clone(), health.clone());
+        let (notifier_tx, notifier_rx) = watch::channel(notifier);
         let (transport, concurrency) = match &config.notifications.transport {
             TransportConfig::File { dir } => (AnyTransport::File(FileTransport::new(dir)?), 1),
             TransportConfig::Smtp(smtp) => (
@@ -96,7 +110,7 @@ impl Daemon {
         let outbox = outbox::Outbox {
             store: Store::open(&config.database_path)?,
             transport,
-            notifier,
+            notifier: notifier_rx,
             from: config.notifications.from.clone(),
             policy: SendPolicy {
                 retry: config.notifications.retry.into(),
@@ -105,7 +119,7 @@ impl Daemon {
             },
             clock: clock.clone(),
         };
-        Ok(Daemon { config, writer, writer_thread, committed, outbox })
+        Ok(Daemon { config, writer, writer_thread, committed, outbox, health, notifier: notifier_tx })
     }
 
     /// A handle to the writer, for `ingest`.
@@ -148,29 +162,57 @@ impl Daemon {
         Ok(self.outbox.drain().await?)
     }
 
-    /// Runs every source and the outbox until `shutdown` completes.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-        let Daemon { config, writer, writer_thread, committed, outbox } = self;
+    /// What the daemon knows of its sources and latency (for tests and tools).
+    pub fn health(&self) -> Arc<Health> {
+        self.health.clone()
+    }
+
+    /// Runs every source and the outbox until `shutdown` completes; each
+    /// message on `reloads` re-reads the configuration file (SIGHUP).
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()>,
+        mut reloads: mpsc::Receiver<()>,
+    ) -> Result<(), DaemonError> {
+        let Daemon { config, writer, writer_thread, committed, outbox, health, notifier } = self;
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
         for source in &config.sources {
             match source {
                 SourceConfig::Maildir { name, path, poll_seconds } => {
                     let s = MaildirSource::open(name, path, Duration::from_secs(*poll_seconds))?;
-                    tasks.spawn(intake::run(s, writer.clone(), stop.clone()));
+                    tasks.spawn(intake::run(s, writer.clone(), health.clone(), stop.clone()));
                 }
                 SourceConfig::Imap(imap) => {
-                    tasks.spawn(intake::run(ImapSource::new(imap.clone())?, writer.clone(), stop.clone()));
+                    let s = ImapSource::new(imap.clone())?;
+                    tasks.spawn(intake::run(s, writer.clone(), health.clone(), stop.clone()));
                 }
             }
         }
         let outbox_stop = CancellationToken::new();
         let outbox_task = tokio::spawn(outbox.run(committed, outbox_stop.clone()));
+        let listener = match &config.metrics {
+            Some(m) => Some(http::serve(m.listen, config.database_path.clone(), health.clone(), stop.clone()).await?),
+            None => None,
+        };
+        let supervisor = tokio::spawn(service::supervise(
+            writer.clone(),
+            health.clone(),
+            config.database_path.clone(),
+            stop.clone(),
+        ));
         tracing::info!(sources = config.sources.len(), "mailgate running");
 
-        shutdown.await;
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                Some(()) = reloads.recv() => reload::apply(&config, &writer, &notifier).await,
+            }
+        }
         tracing::info!("stopping: no new mail is taken; finishing the batches in hand");
         stop.cancel();
+        let _ = supervisor.await;
         tasks.close();
         tasks.wait().await;
         drop(writer);
@@ -182,6 +224,9 @@ impl Daemon {
             Err(_) => tracing::warn!(
                 "the outbox did not finish within the grace period; what is left is sent at the next start"
             ),
+        }
+        if let Some(listener) = listener {
+            let _ = listener.await;
         }
         tracing::info!("mailgate stopped");
         Ok(())

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
@@ -20,7 +20,7 @@ const RETRY_CHECK: Duration = Duration::from_secs(15);
 pub(super) struct Outbox {
     pub store: Store,
     pub transport: AnyTransport,
-    pub notifier: Arc<Notifier>,
+    pub notifier: watch::Receiver<Arc<Notifier>>,
     pub from: lettre::message::Mailbox,
     pub policy: SendPolicy,
     pub clock: Arc<dyn Clock>,
@@ -28,7 +28,8 @@ pub(super) struct Outbox {
 
 impl Outbox {
     pub async fn drain(&mut self) -> Result<DrainReport, StoreError> {
-        drain(&mut self.store, &self.transport, &self.notifier, &self.from, &self.policy, self.clock.as_ref()).await
+        let notifier = self.notifier.borrow().clone();
+        drain(&mut self.store, &self.transport, &notifier, &self.from, &self.policy, self.clock.as_ref()).await
     }
 
     pub async fn run(mut self, committed: Arc<Notify>, stop: CancellationToken) {

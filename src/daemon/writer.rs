@@ -5,9 +5,13 @@
 //! instead of piling mails up in memory.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::health::Health;
+use crate::config::Config;
+use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, PipelineError, Processed};
 use crate::source::RawMessage;
 
@@ -23,6 +27,15 @@ enum Job {
     },
     MakeDurable {
         reply: oneshot::Sender<Result<(), PipelineError>>,
+    },
+    /// Answered when the thread gets to it: the watchdog's proof of life.
+    Ping {
+        reply: oneshot::Sender<()>,
+    },
+    /// New rules and templates; answers with the new notifier for the outbox.
+    Reload {
+        config: Arc<Config>,
+        reply: oneshot::Sender<Result<Arc<Notifier>, PipelineError>>,
     },
 }
 
@@ -45,7 +58,11 @@ impl Writer {
     /// share one transaction, committed by [`Writer::make_durable`].
     /// `committed` is notified after a commit that queued notifications, to
     /// wake the outbox (whose own connection sees only committed rows).
-    pub fn start(mut pipeline: Pipeline, committed: Arc<Notify>) -> (Writer, std::thread::JoinHandle<()>) {
+    pub fn start(
+        mut pipeline: Pipeline,
+        committed: Arc<Notify>,
+        health: Arc<Health>,
+    ) -> (Writer, std::thread::JoinHandle<()>) {
         let (jobs, mut queue) = mpsc::channel::<Job>(64);
         pipeline.store_mut().set_group_commit(true);
         let thread = std::thread::Builder::new()
@@ -55,8 +72,15 @@ impl Writer {
                 while let Some(job) = queue.blocking_recv() {
                     match job {
                         Job::Process { source, mails, reply } => {
-                            let results: Results =
-                                mails.iter().map(|m| pipeline.process(&source, &m.key, &m.bytes)).collect();
+                            let results: Results = mails
+                                .iter()
+                                .map(|m| {
+                                    let started = Instant::now();
+                                    let result = pipeline.process(&source, &m.key, &m.bytes);
+                                    health.latency.observe(started.elapsed().as_secs_f64());
+                                    result
+                                })
+                                .collect();
                             notifications_queued |=
                                 results.iter().any(|r| matches!(r, Ok(Processed::Recorded(a)) if a.notifications > 0));
                             let _ = reply.send(results);
@@ -67,6 +91,12 @@ impl Writer {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
+                        }
+                        Job::Ping { reply } => {
+                            let _ = reply.send(());
+                        }
+                        Job::Reload { config, reply } => {
+                            let _ = reply.send(pipeline.reload(config));
                         }
                     }
                 }
@@ -88,6 +118,21 @@ impl Writer {
         let job = Job::Process { source: source.to_string(), mails, reply };
         self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
         answer.await.map_err(|_| WriterError::Stopped)
+    }
+
+    /// Returns once the thread has worked through what was queued before:
+    /// a hung writer never answers, and the watchdog then stays silent.
+    pub async fn ping(&self) -> Result<(), WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Ping { reply }).await.map_err(|_| WriterError::Stopped)?;
+        answer.await.map_err(|_| WriterError::Stopped)
+    }
+
+    /// Hands the writer a new configuration (SIGHUP).
+    pub async fn reload(&self, config: Arc<Config>) -> Result<Arc<Notifier>, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Reload { config, reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 
     /// Records one mail; see [`Writer::process_batch`].

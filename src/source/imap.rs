@@ -35,6 +35,8 @@ pub struct ImapSource {
     uidvalidity: u32,
     can_move: bool,
     can_idle: bool,
+    /// `run --dry-run`: EXAMINE instead of SELECT, no folder created.
+    read_only: bool,
 }
 
 impl ImapSource {
@@ -46,7 +48,21 @@ impl ImapSource {
                     .map_err(|detail| SourceError::Config { source_name: config.name.clone(), detail })?,
             ),
         };
-        Ok(ImapSource { config, connector, session: None, uidvalidity: 0, can_move: false, can_idle: false })
+        Ok(ImapSource {
+            config,
+            connector,
+            session: None,
+            uidvalidity: 0,
+            can_move: false,
+            can_idle: false,
+            read_only: false,
+        })
+    }
+
+    /// A source that looks and changes nothing on the server: the folder is
+    /// opened with EXAMINE, no folder is created. Acknowledging is refused.
+    pub fn read_only(config: ImapConfig) -> Result<ImapSource, SourceError> {
+        Ok(ImapSource { read_only: true, ..ImapSource::new(config)? })
     }
 
     fn connection_error(&self, what: &str, e: impl std::fmt::Display) -> SourceError {
@@ -104,15 +120,22 @@ impl ImapSource {
         let caps = session.capabilities().await.map_err(|e| self.connection_error("CAPABILITY failed on", e))?;
         self.can_move = caps.has_str("MOVE");
         self.can_idle = caps.has_str("IDLE");
-        for folder in [&c.processed_folder, &c.refused_folder].into_iter().flatten() {
+        let folders: Vec<String> = if self.read_only {
+            Vec::new()
+        } else {
+            c.processed_folder.iter().chain(&c.refused_folder).cloned().collect()
+        };
+        for folder in &folders {
             ensure_folder(&mut session, &mailbox_name(folder))
                 .await
                 .map_err(|e| self.connection_error(&format!("cannot create folder \"{folder}\" on"), e))?;
         }
-        let mailbox = session
-            .select(mailbox_name(&c.folder))
-            .await
-            .map_err(|e| self.connection_error(&format!("cannot select \"{}\" on", c.folder), e))?;
+        let opened = if self.read_only {
+            session.examine(mailbox_name(&c.folder)).await
+        } else {
+            session.select(mailbox_name(&c.folder)).await
+        };
+        let mailbox = opened.map_err(|e| self.connection_error(&format!("cannot select \"{}\" on", c.folder), e))?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         if self.uidvalidity != 0 && uidvalidity != self.uidvalidity {
             tracing::warn!(
@@ -187,6 +210,12 @@ impl ImapSource {
     }
 
     async fn ack_batch(&mut self, handled: &[(String, Outcome)]) -> Result<(), SourceError> {
+        if self.read_only {
+            return Err(SourceError::Config {
+                source_name: self.config.name.clone(),
+                detail: "a read-only (dry-run) source acknowledges nothing".into(),
+            });
+        }
         let mut by_destination: BTreeMap<Option<String>, Vec<u32>> = BTreeMap::new();
         for (key, outcome) in handled {
             let Some((validity, uid)) = key.split_once(':') else { continue };

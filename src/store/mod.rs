@@ -6,7 +6,9 @@
 //! Every query binds its parameters; no text from a mail is ever spliced
 //! into SQL.
 
+mod admin;
 mod apply;
+mod counts;
 mod messages;
 mod outbox;
 pub mod tickets;
@@ -17,7 +19,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use admin::{BackupReport, Purged, Stats, Tally};
 pub use apply::{Applied, Received};
+pub use counts::Counts;
 pub use messages::MessageRecord;
 pub use outbox::{Delivered, OutboxRow, OutboxState};
 pub use tickets::{AttachmentInfo, FollowupRecord, HistoryEntry, TicketDetail, TicketSummary};
@@ -40,6 +44,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Refused(String),
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
 }
 
 impl StoreError {
@@ -77,6 +83,24 @@ impl Store {
         let mut store = Store { conn, group_commit: false };
         store.configure().map_err(open_err)?;
         store.migrate(&path.display().to_string())?;
+        Ok(store)
+    }
+
+    /// Opens an existing database for reading only (`run --dry-run`):
+    /// nothing is created or migrated, and any write fails.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open { path: path.display().to_string(), source };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(open_error)?;
+        let store = Store { conn, group_commit: false };
+        store.conn.busy_timeout(Duration::from_secs(10))?;
+        let found = store.schema_version()?;
+        let known = MIGRATIONS.len() as i64;
+        if found != known {
+            return Err(StoreError::Refused(format!(
+                "database {} has schema version {found}, this mailgate expects {known}: run `mailgate db migrate` first",
+                path.display()
+            )));
+        }
         Ok(store)
     }
 
