@@ -98,6 +98,60 @@ impl fmt::Display for Status {
     }
 }
 
+/// GLPI's two kinds of ticket: something broken, or something wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketType {
+    Incident,
+    Request,
+}
+
+impl TicketType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketType::Incident => "incident",
+            TicketType::Request => "request",
+        }
+    }
+
+    /// The stored word, or the word users write in either language.
+    pub fn parse(s: &str) -> Option<TicketType> {
+        match s.trim().to_lowercase().as_str() {
+            "incident" => Some(TicketType::Incident),
+            "request" | "demande" => Some(TicketType::Request),
+            _ => None,
+        }
+    }
+
+    pub fn label(self, language: Language) -> &'static str {
+        match (language, self) {
+            (Language::Fr, TicketType::Incident) => "Incident",
+            (Language::Fr, TicketType::Request) => "Demande",
+            (Language::En, TicketType::Incident) => "Incident",
+            (Language::En, TicketType::Request) => "Request",
+        }
+    }
+}
+
+/// GLPI's 1–5 scale for urgency, impact and priority (6, "major", exists for
+/// priority only), with its words.
+pub fn level_label(level: u8, language: Language) -> &'static str {
+    match (language, level) {
+        (Language::Fr, 1) => "Très basse",
+        (Language::Fr, 2) => "Basse",
+        (Language::Fr, 3) => "Moyenne",
+        (Language::Fr, 4) => "Haute",
+        (Language::Fr, 5) => "Très haute",
+        (Language::Fr, _) => "Majeure",
+        (Language::En, 1) => "Very low",
+        (Language::En, 2) => "Low",
+        (Language::En, 3) => "Medium",
+        (Language::En, 4) => "High",
+        (Language::En, 5) => "Very high",
+        (Language::En, _) => "Major",
+    }
+}
+
 /// The part someone plays in a ticket's conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

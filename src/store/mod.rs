@@ -27,8 +27,11 @@ pub use outbox::{Delivered, OutboxRow, OutboxState};
 pub use tickets::{AttachmentInfo, FollowupRecord, HistoryEntry, TicketDetail, TicketSummary};
 
 /// Migrations in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_outbox_guard.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_outbox_guard.sql"),
+    include_str!("migrations/0003_life_cycle.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
