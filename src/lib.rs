@@ -6,9 +6,11 @@
 //! 1. a [`source`] (a Maildir or an IMAP mailbox) hands over raw bytes with a key;
 //! 2. [`mail`] parses them into an [`mail::InboundMail`]: decoded headers,
 //!    readable text (HTML turned into text), attachments with safe names;
-//! 3. [`intake`] decides, without I/O, what the mail is: a new ticket, a
-//!    followup on an existing one, a refusal (a sender outside the
-//!    institution), something to ignore (a robot), or a duplicate;
+//! 3. [`intake`] decides, without I/O, what the mail is: a new ticket (filed
+//!    by the [`routing`] rules: category, group, entity, priority), a
+//!    followup on an existing one (with the [`lifecycle`] changes its
+//!    commands or the requester's answer bring), a refusal (a sender outside
+//!    the institution), something to ignore (a robot), or a duplicate;
 //! 4. [`store`] applies the decision in ONE SQLite transaction: the mail's
 //!    record and raw copy, the ticket or followup, the history, and the
 //!    outgoing notifications that [`notify`] composed from templates;
@@ -27,9 +29,12 @@ pub mod config;
 pub mod daemon;
 pub mod fault;
 pub mod intake;
+pub mod lifecycle;
 pub mod mail;
 pub mod notify;
 pub mod pipeline;
+/// Where a new ticket goes: the `[[rules]]` that set its category, group and priority.
+pub mod routing;
 pub mod source;
 pub mod store;
 pub mod ticket;

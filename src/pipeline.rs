@@ -112,6 +112,22 @@ impl Pipeline {
         Ok(Some(self.read_and_decide(raw, false)))
     }
 
+    /// Closes the tickets whose solution waited `tickets.auto_close_days`
+    /// without an answer (none when it is 0), notifying the people concerned.
+    pub fn close_unanswered_solutions(&mut self) -> Result<Vec<TicketId>, PipelineError> {
+        let days = self.intake.config().tickets.auto_close_days;
+        if days == 0 {
+            return Ok(Vec::new());
+        }
+        let now = self.clock.now();
+        let cutoff = crate::clock::rfc3339(now - std::time::Duration::from_secs(u64::from(days) * 86_400));
+        let closed = self.store.close_unanswered_solutions(&cutoff, &crate::clock::rfc3339(now), &self.notifier)?;
+        for ticket in &closed {
+            tracing::info!(ticket, days, "closed: the solution had no answer");
+        }
+        Ok(closed)
+    }
+
     /// Runs a stored mail through the pipeline again, after a configuration
     /// change. Only mails that were refused or ignored can be replayed: one
     /// that made a ticket or followup would make it twice.

@@ -187,20 +187,54 @@ impl Role {
 pub enum Event {
     /// Acknowledgment to the requester side: the ticket exists, here is its number.
     TicketNew,
-    /// To the technicians: a new ticket arrived.
+    /// To the group or technicians in charge: a new ticket arrived.
     TicketNewStaff,
-    /// A followup written by the other side.
+    /// A followup written by someone on the ticket.
     Followup,
+    /// To a technician or group: the ticket is theirs now.
+    Assigned,
+    /// A status changed without a followup to carry the news.
+    StatusChanged,
+    /// A technician's solution, which the requester accepts or rejects.
+    SolutionProposed,
+    SolutionAccepted,
+    SolutionRejected,
+    /// Closed by a technician, or automatically after the approval delay.
+    Closed,
+    /// To a technician whose commands could not be obeyed.
+    CommandError,
+    /// To a technician who wrote `#help`: the commands.
+    Help,
 }
 
 impl Event {
-    pub const ALL: [Event; 3] = [Event::TicketNew, Event::TicketNewStaff, Event::Followup];
+    pub const ALL: [Event; 11] = [
+        Event::TicketNew,
+        Event::TicketNewStaff,
+        Event::Followup,
+        Event::Assigned,
+        Event::StatusChanged,
+        Event::SolutionProposed,
+        Event::SolutionAccepted,
+        Event::SolutionRejected,
+        Event::Closed,
+        Event::CommandError,
+        Event::Help,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Event::TicketNew => "ticket_new",
             Event::TicketNewStaff => "ticket_new_staff",
             Event::Followup => "followup",
+            Event::Assigned => "assigned",
+            Event::StatusChanged => "status_changed",
+            Event::SolutionProposed => "solution_proposed",
+            Event::SolutionAccepted => "solution_accepted",
+            Event::SolutionRejected => "solution_rejected",
+            Event::Closed => "closed",
+            Event::CommandError => "command_error",
+            Event::Help => "help",
         }
     }
 

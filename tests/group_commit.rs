@@ -32,6 +32,7 @@ fn failing() -> Decision {
         title: "Imprimante".into(),
         requester: mailgate::mail::Mailbox { address: "marie.dupont@ac-exemple.fr".into(), name: None },
         observers: Vec::new(),
+        filing: mailgate::intake::Filing::unrouted("Académie d'Exemple"),
         note: None,
         related: None,
     }

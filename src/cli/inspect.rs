@@ -1,6 +1,7 @@
 //! Read-only commands over the store: `tickets list|show`, `messages list`,
 //! `outbox list`. They open their own connection, so they work while the
-//! daemon runs.
+//! daemon runs. Statuses print as their stable words (as in `stats`), since
+//! operators grep them; `tickets show` heads with the subject line users see.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,34 +12,58 @@ use mailgate::clock::Clock;
 use super::table::{Table, cell};
 use super::{TicketsCommand, load_config, open_store, print_json};
 use mailgate::intake::Outcome;
-use mailgate::store::OutboxState;
-use mailgate::store::tickets::TicketFilter;
-use mailgate::ticket::Status;
+use mailgate::store::{OutboxState, TicketDetail, TicketFilter, TimelineEntry};
+use mailgate::ticket::{Language, Status, display_number, level_label};
+
+/// `--status` values: the stable words stored and shown in JSON.
+pub fn parse_status(s: &str) -> Result<Status, String> {
+    Status::parse(s.trim()).ok_or_else(|| {
+        format!("expected one of new, assigned, planned, pending, solved, closed, cancelled; got \"{s}\"")
+    })
+}
 
 pub fn tickets(config: &Path, cmd: TicketsCommand) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
     let store = open_store(&config)?;
+    let language = config.institution.language;
     match cmd {
-        TicketsCommand::List { status, requester, text, json } => {
-            let status = match status.as_deref() {
-                None => None,
-                Some(s) => Some(Status::parse(s).ok_or_else(|| {
-                    anyhow::anyhow!("--status: expected one of new, assigned, planned, pending, solved, closed, cancelled; got \"{s}\"")
-                })?),
+        TicketsCommand::List(args) => {
+            let filter = TicketFilter {
+                statuses: if args.open { TicketFilter::OPEN.to_vec() } else { args.status },
+                group: args.group,
+                technician: args.technician,
+                category: args.category,
+                requester: args.requester,
+                entity: args.entity,
+                text: args.text,
+                limit: args.limit,
             };
-            let tickets = store.list_tickets(&TicketFilter { status, requester, text })?;
-            if json {
+            let tickets = store.list_tickets(&filter)?;
+            if args.json {
                 return print_json(&tickets).map(|_| ExitCode::SUCCESS);
             }
-            let mut table = Table::new(&["ID", "STATUS", "TITLE", "REQUESTER", "FOLLOWUPS", "CREATED"]);
+            let mut table = Table::new(&[
+                "ID",
+                "STATUS",
+                "PRIORITY",
+                "CATEGORY",
+                "GROUPS",
+                "TECHNICIANS",
+                "REQUESTER",
+                "TITLE",
+                "UPDATED",
+            ]);
             for t in tickets {
                 table.row(vec![
-                    t.id.to_string(),
+                    format!("#{}", display_number(t.id)),
                     t.status.to_string(),
-                    t.title,
+                    level(t.priority, language),
+                    t.category.unwrap_or_default(),
+                    t.assigned_groups.join(", "),
+                    t.technicians.join(", "),
                     t.requester,
-                    t.followups.to_string(),
-                    t.created_at,
+                    cell(&t.title, TITLE_WIDTH),
+                    t.updated_at,
                 ]);
             }
             table.print();
@@ -48,43 +73,119 @@ pub fn tickets(config: &Path, cmd: TicketsCommand) -> anyhow::Result<ExitCode> {
             if json {
                 return print_json(&t).map(|_| ExitCode::SUCCESS);
             }
-            let label = |s: Status| s.label(config.institution.language);
-            println!(
-                "[{} #{:07}] {} | {} – {}",
-                config.institution.subject_tag,
-                t.id,
-                t.entity,
-                label(t.status),
-                t.title
-            );
-            println!("requester:   {}", t.requester);
-            println!("observers:   {}", t.observers.join(", "));
-            println!("technicians: {}", t.technicians.join(", "));
-            println!("created:     {}    updated: {}", t.created_at, t.updated_at);
-            println!("\n{}\n", t.description);
-            for f in &t.followups {
-                println!(
-                    "--- {} ({}) {}{}",
-                    f.author,
-                    f.role.as_str(),
-                    f.created_at,
-                    if f.private { " [private]" } else { "" }
-                );
-                println!("{}\n", f.body);
-            }
-            if !t.attachments.is_empty() {
-                println!("attachments:");
-                for a in &t.attachments {
-                    println!("  {} ({}, {} bytes, sha256 {})", a.filename, a.content_type, a.size, a.sha256);
-                }
-            }
-            println!("history:");
-            for h in &t.history {
-                println!("  {}  {:<28}  {:<15}  {}", h.at, cell(&h.actor, 28), h.action, h.detail);
-            }
+            show(&t, &config.institution.subject_tag, language);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How much of a title a list shows.
+const TITLE_WIDTH: usize = 40;
+
+/// A 1–6 level as "4 Haute": the number to sort and grep, GLPI's word to read.
+fn level(n: u8, language: Language) -> String {
+    format!("{n} {}", level_label(n, language))
+}
+
+/// `tickets show`: the ticket's fields, its description, its files, then
+/// one chronological audit log of everything that happened to it.
+fn show(t: &TicketDetail, tag: &str, language: Language) {
+    let or_dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
+    let list = |v: &[&str]| or_dash(&v.join(", "));
+    let field = |name: &str, value: String| println!("{:<17}{value}", format!("{name}:"));
+    println!("[{tag} #{}] {} | {} – {}", display_number(t.id), t.entity, t.status.label(language), t.title);
+    field("status", t.status.to_string());
+    field("type", t.kind.label(language).to_string());
+    field("category", or_dash(t.category.as_deref().unwrap_or_default()));
+    field(
+        "urgency",
+        format!(
+            "{}    impact: {}    priority: {}",
+            level(t.urgency, language),
+            level(t.impact, language),
+            level(t.priority, language)
+        ),
+    );
+    field("entity", t.entity.clone());
+    field("location", or_dash(t.location.as_deref().unwrap_or_default()));
+    field("requester", t.requester.clone());
+    field("observers", list(&t.observers.iter().map(String::as_str).collect::<Vec<_>>()));
+    field("technicians", list(&t.technicians.iter().map(String::as_str).collect::<Vec<_>>()));
+    field("assigned groups", list(&t.groups_in("assigned")));
+    field("observer groups", list(&t.groups_in("observer")));
+    field("filed by rule", or_dash(t.rule.as_deref().unwrap_or_default()));
+    field("created", format!("{}    updated: {}", t.created_at, t.updated_at));
+    field(
+        "solved",
+        format!(
+            "{}    closed: {}",
+            or_dash(t.solved_at.as_deref().unwrap_or_default()),
+            or_dash(t.closed_at.as_deref().unwrap_or_default())
+        ),
+    );
+    println!("\n{}\n", t.description);
+    if !t.attachments.is_empty() {
+        println!("attachments:");
+        for a in &t.attachments {
+            println!("  {} ({}, {} bytes, sha256 {})", a.filename, a.content_type, a.size, a.sha256);
+        }
+        println!();
+    }
+    println!("history:");
+    let story = t.timeline();
+    let who = |e: &TimelineEntry<'_>| match e {
+        TimelineEntry::History(h) => cell(&h.actor, ACTOR_WIDTH),
+        TimelineEntry::Followup(f) => cell(&f.author, ACTOR_WIDTH),
+        TimelineEntry::Solution(s) => cell(&s.author, ACTOR_WIDTH),
+    };
+    let width = story.iter().map(|e| who(e).chars().count()).max().unwrap_or(0);
+    for entry in &story {
+        let (what, body) = match entry {
+            TimelineEntry::History(h) => (describe(&h.action, &h.detail), None),
+            TimelineEntry::Followup(f) => {
+                let private = if f.private { ", private" } else { "" };
+                (format!("followup ({}{private})", f.role.as_str()), Some(&f.body))
+            }
+            TimelineEntry::Solution(s) => {
+                let decided = match (&s.decided_by, &s.decided_at) {
+                    (Some(by), Some(at)) => format!(" by {by} at {at}"),
+                    (Some(by), None) => format!(" by {by}"),
+                    (None, Some(at)) => format!(" at {at}"),
+                    (None, None) => String::new(),
+                };
+                (format!("solution proposed ({}{decided})", s.state), Some(&s.body))
+            }
+        };
+        println!("  {}  {:<width$}  {what}", entry.at(), who(entry));
+        for line in body.map(String::as_str).unwrap_or_default().lines() {
+            println!("{}", format!("      {line}").trim_end());
+        }
+    }
+}
+
+/// Widest an actor's address is shown in the audit log.
+const ACTOR_WIDTH: usize = 40;
+
+/// A history entry in words: the actions mailgate writes read as words,
+/// any other (and `status`, `category`, `urgency`… whose detail is
+/// "old -> new") as its stored action and detail.
+fn describe(action: &str, detail: &str) -> String {
+    let detail = cell(detail, 200);
+    let words = match action {
+        "assigned" => "technician assigned:",
+        "unassigned" => "technician unassigned:",
+        "observer_added" => "observer added:",
+        "group_assigned" => "group assigned:",
+        "group_unassigned" => "group unassigned:",
+        "group_observer_added" => "observer group added:",
+        "solution_proposed" => "solution proposed",
+        "solution_accepted" => "solution accepted",
+        "solution_rejected" => "solution rejected",
+        "closed_automatically" => "closed automatically:",
+        "created" => "created:",
+        _ => action,
+    };
+    if detail.is_empty() { words.trim_end_matches(':').to_string() } else { format!("{words} {detail}") }
 }
 
 pub fn messages(config: &Path, outcome: Option<String>, json: bool) -> anyhow::Result<ExitCode> {

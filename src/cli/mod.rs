@@ -6,6 +6,7 @@ mod admin;
 mod demo;
 mod ingest;
 mod inspect;
+mod rules;
 mod run;
 mod table;
 
@@ -80,6 +81,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Routing rules: `rules test FILE.eml` shows what they would make of a mail.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Database maintenance: schema migrations and integrity checks.
     #[command(subcommand)]
     Db(DbCommand),
@@ -104,23 +108,48 @@ pub enum DbCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TicketsCommand {
-    List {
-        /// new, assigned, planned, pending, solved, closed or cancelled.
-        #[arg(long)]
-        status: Option<String>,
-        #[arg(long)]
-        requester: Option<String>,
-        /// Words in the title or description.
-        #[arg(long)]
-        text: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    /// Tickets matching every filter given, the most recently updated first.
+    List(ListArgs),
+    /// One ticket: its fields, then its whole story as an audit log.
     Show {
         id: i64,
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `tickets list` filters; each one given must match (AND).
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only these statuses: new, assigned, planned, pending, solved, closed,
+    /// cancelled; repeat the flag or separate them with commas.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = inspect::parse_status)]
+    pub status: Vec<mailgate::ticket::Status>,
+    /// Only tickets still to work on: not solved, closed or cancelled.
+    #[arg(long, conflicts_with = "status")]
+    pub open: bool,
+    /// Only tickets this group is assigned to (observer groups do not count).
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
+    /// Only tickets this technician is assigned to.
+    #[arg(long, value_name = "ADDR")]
+    pub technician: Option<String>,
+    /// Only this category or one under it ("Scolarité" matches "Scolarité > LSU"), in any case.
+    #[arg(long, value_name = "TEXT")]
+    pub category: Option<String>,
+    #[arg(long, value_name = "ADDR")]
+    pub requester: Option<String>,
+    /// Only this entity or one under it, like --category.
+    #[arg(long, value_name = "TEXT")]
+    pub entity: Option<String>,
+    /// Words that must each appear in the title, the description or a followup.
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+    /// At most N tickets (the most recently updated).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Outbox(OutboxCommand::Retry { id, failed: _ }) => inspect::outbox_retry(&args.config, id),
         Command::Stats { json } => admin::stats(&args.config, json),
         Command::Backup { path, force } => admin::backup(&args.config, &path, force),
+        Command::Rules(cmd) => rules::run(&args.config, cmd),
         Command::Db(DbCommand::Migrate) => admin::db_migrate(&args.config),
         Command::Db(DbCommand::Check) => admin::db_check(&args.config),
         Command::Purge { older_than, dry_run } => admin::purge(&args.config, older_than, dry_run),

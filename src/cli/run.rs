@@ -30,6 +30,9 @@ pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
                 report.outbox.retrying,
                 report.outbox.failed
             );
+            if !report.closed.is_empty() {
+                eprintln!("mailgate: {} ticket(s) closed: their solution had no answer in time", report.closed.len());
+            }
             return Ok(if report.left_for_retry() > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
         }
         daemon.run(shutdown_signal(), reload_signals()).await?;

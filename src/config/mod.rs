@@ -6,19 +6,26 @@
 //! expected, on one line, because that line is all an operator sees when
 //! `systemctl start` fails.
 
+mod categories;
 mod connection;
+mod helpdesk;
 mod notifications;
 mod raw;
+mod rules;
 mod secret;
 mod show;
 mod sources;
 
 use std::path::{Path, PathBuf};
 
-use crate::ticket::Language;
+use crate::mail::Mailbox;
+use crate::ticket::{Language, TicketType};
+pub use categories::CategoryTree;
 pub use connection::{TlsMode, is_loopback};
+pub use helpdesk::{Entity, Group, PriorityMatrix};
 pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials, TransportConfig};
 use raw::RawConfig;
+pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
 pub use sources::{ImapConfig, SourceConfig};
 
@@ -64,6 +71,17 @@ pub struct TicketPolicy {
     pub reopen_on_reply: bool,
     pub followup_policy: FollowupPolicy,
     pub cc_as_observers: bool,
+    /// Days after which a solved ticket whose solution got no answer is
+    /// closed; 0: never.
+    pub auto_close_days: u32,
+    /// Urgency and impact (1 to 5), and type, of a new ticket when no rule
+    /// sets them.
+    pub default_urgency: u8,
+    pub default_impact: u8,
+    pub default_type: TicketType,
+    /// The category tree: every full path, parents included.
+    pub categories: CategoryTree,
+    pub priority_matrix: PriorityMatrix,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -96,6 +114,10 @@ pub struct Config {
     pub tickets: TicketPolicy,
     pub notifications: Notifications,
     pub technicians: Vec<Technician>,
+    pub entities: Vec<Entity>,
+    pub groups: Vec<Group>,
+    /// Tried in order on a mail that opens a ticket; the first match wins.
+    pub rules: Vec<Rule>,
     pub logging: Logging,
     /// The HTTP listener for /healthz and /metrics; None: no listener.
     pub metrics: Option<MetricsConfig>,
@@ -122,12 +144,44 @@ impl Config {
         validate(raw, file, base)
     }
 
+    /// A `[[technicians]]` entry or a member of any group (addresses are
+    /// compared lower-cased).
     pub fn is_technician(&self, address: &str) -> bool {
-        self.technician(address).is_some()
+        let address = address.trim().to_lowercase();
+        self.technician(&address).is_some() || self.groups.iter().any(|g| g.has_member(&address))
     }
 
     pub fn technician(&self, address: &str) -> Option<&Technician> {
         self.technicians.iter().find(|t| t.email == address)
+    }
+
+    /// The name a technician is given in `[[technicians]]`; group members
+    /// listed nowhere else have none.
+    pub fn technician_name(&self, address: &str) -> Option<&str> {
+        let address = address.trim().to_lowercase();
+        self.technician(&address).map(|t| t.name.as_str()).filter(|n| !n.is_empty())
+    }
+
+    /// The group of that name, case-insensitively.
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        let name = name.trim().to_lowercase();
+        self.groups.iter().find(|g| g.name.to_lowercase() == name)
+    }
+
+    /// The entity a sender belongs to: the one listing the exact address,
+    /// else the one with the longest domain containing the sender's, else
+    /// the institution.
+    pub fn entity_for(&self, sender: &Mailbox) -> String {
+        if let Some(e) = self.entities.iter().find(|e| e.addresses.contains(&sender.address)) {
+            return e.name.clone();
+        }
+        let domain = sender.domain();
+        self.entities
+            .iter()
+            .flat_map(|e| e.domains.iter().map(move |d| (d, e)))
+            .filter(|(d, _)| !domain.is_empty() && helpdesk::domain_within(domain, d))
+            .max_by_key(|(d, _)| d.len())
+            .map_or_else(|| self.institution.name.clone(), |(_, e)| e.name.clone())
     }
 
     /// The effective configuration as TOML, secrets masked.
@@ -228,6 +282,8 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     let notifications =
         notifications::validate(&raw.notifications, &resolve, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
 
+    let life_cycle = helpdesk::validate_life_cycle(&raw.tickets).map_err(|(k, m)| invalid(&k, m))?;
+
     let mut technicians = Vec::new();
     for (i, t) in raw.technicians.iter().enumerate() {
         let email = t.email.trim().to_lowercase();
@@ -239,6 +295,12 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         }
         technicians.push(Technician { email, name: t.name.trim().to_string() });
     }
+
+    let entities =
+        helpdesk::validate_entities(&raw.entities, &allowed_domains, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
+    let groups = helpdesk::validate_groups(&raw.groups).map_err(|(k, m)| invalid(&k, m))?;
+    let known = rules::Known { categories: &life_cycle.categories, groups: &groups, technicians: &technicians };
+    let rules = rules::validate_rules(&raw.rules, &known).map_err(|(k, m)| invalid(&k, m))?;
 
     let level = raw.logging.level.unwrap_or_else(|| "info".into());
     if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
@@ -289,9 +351,18 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             reopen_on_reply: raw.tickets.reopen_on_reply.unwrap_or(true),
             followup_policy,
             cc_as_observers: raw.tickets.cc_as_observers.unwrap_or(true),
+            auto_close_days: life_cycle.auto_close_days,
+            default_urgency: life_cycle.default_urgency,
+            default_impact: life_cycle.default_impact,
+            default_type: life_cycle.default_type,
+            categories: life_cycle.categories,
+            priority_matrix: life_cycle.priority_matrix,
         },
         notifications,
         technicians,
+        entities,
+        groups,
+        rules,
         logging: Logging { level, format },
         metrics,
         warnings,

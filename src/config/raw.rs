@@ -22,6 +22,12 @@ pub struct RawConfig {
     #[serde(default)]
     pub technicians: Vec<RawTechnician>,
     #[serde(default)]
+    pub entities: Vec<RawEntity>,
+    #[serde(default)]
+    pub groups: Vec<RawGroup>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
     pub logging: RawLogging,
     pub metrics: Option<RawMetrics>,
 }
@@ -88,6 +94,15 @@ pub struct RawTickets {
     pub reopen_on_reply: Option<bool>,
     pub followup_policy: Option<String>,
     pub cc_as_observers: Option<bool>,
+    pub auto_close_days: Option<u32>,
+    pub default_urgency: Option<u8>,
+    pub default_impact: Option<u8>,
+    pub default_type: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Rows by urgency 1..5, columns by impact 1..5; checked for shape in
+    /// validation so that the message can say which cell is wrong.
+    pub priority_matrix: Option<Vec<Vec<i64>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,6 +162,63 @@ pub struct RawRetry {
 pub struct RawTechnician {
     pub email: String,
     pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntity {
+    pub name: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+    pub mail: Option<String>,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: String,
+    #[serde(default)]
+    pub when: RawWhen,
+    #[serde(default)]
+    pub then: RawThen,
+}
+
+/// Regular expressions, all of which must match.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cc: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThen {
+    pub category: Option<String>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<String>,
+    pub urgency: Option<u8>,
+    pub impact: Option<u8>,
+    pub entity: Option<String>,
+    pub location: Option<String>,
+    pub group: Option<String>,
+    pub technician: Option<String>,
+    pub observers: Option<Vec<String>>,
+    pub refuse: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -63,5 +63,22 @@ pub(super) fn mailbox<S: serde::Serializer>(
 }
 
 pub(super) fn to_toml(config: &Config) -> String {
-    toml::to_string_pretty(config).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
+    match toml::to_string_pretty(config) {
+        Ok(text) => inline_number_arrays(&text),
+        Err(e) => format!("# cannot show the configuration: {e}\n"),
+    }
+}
+
+/// The pretty printer puts each number of an array on its own line; a row
+/// of `tickets.priority_matrix` reads better as `[1, 1, 2, 2, 2]`. Only
+/// arrays spread over lines are touched, never a one-line string value.
+fn inline_number_arrays(text: &str) -> String {
+    static NUMBERS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\[\n\s*(\d+(?:,\n\s*\d+)*),?\n\s*\]").expect("static regex"));
+    NUMBERS
+        .replace_all(text, |caps: &regex::Captures<'_>| {
+            let numbers: Vec<&str> = caps[1].split(',').map(str::trim).collect();
+            format!("[{}]", numbers.join(", "))
+        })
+        .into_owned()
 }

@@ -1,6 +1,8 @@
 use std::path::Path;
 
 use super::*;
+use crate::mail::Mailbox;
+use crate::ticket::TicketType;
 
 const EXAMPLE: &str = include_str!("../../config.example.toml");
 
@@ -146,5 +148,205 @@ fn bad_smtp_settings_are_reported_naming_the_key() {
                 assert!(line.contains(expected) && !line.contains('\n'), "{name}: {line}");
             }
         }
+    }
+}
+
+#[test]
+fn the_shipped_example_describes_a_school_district() {
+    let c = load(EXAMPLE).expect("config.example.toml must load");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.tickets.auto_close_days, 7);
+    assert_eq!((c.tickets.default_urgency, c.tickets.default_impact), (3, 3));
+    assert_eq!(c.tickets.default_type, TicketType::Incident);
+    assert_eq!(c.tickets.priority_matrix, PriorityMatrix::GLPI_DEFAULT);
+    assert_eq!(c.tickets.categories.resolve("lsu").as_deref(), Ok("Scolarité > LSU"));
+    let lsu = c.group("Referents-LSU").expect("the LSU referents, whatever the case");
+    assert_eq!((lsu.name.as_str(), lsu.display_name(), lsu.members.len()), ("referents-lsu", "Référents LSU", 2));
+    assert_eq!(c.group("dsi-reseau").map(|g| g.recipients()), Some(vec!["dsi-reseau@ac-exemple.fr"]));
+    let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["lsu-alias", "lsu-sujet", "lsu-texte", "wifi", "reseau", "urgent"]);
+}
+
+#[test]
+fn group_members_are_technicians_and_technicians_keep_their_names() {
+    let c = load(EXAMPLE).expect("example");
+    let cases = [
+        ("a technician in a group", "alice.martin@ac-exemple.fr", true, Some("Alice Martin")),
+        ("any case", "Alice.Martin@AC-Exemple.fr", true, Some("Alice Martin")),
+        ("a group member only", "claire.petit@ac-exemple.fr", true, None),
+        ("a group's list address is not a person", "dsi-reseau@ac-exemple.fr", false, None),
+        ("a requester", "marie.dupont@ac-exemple.fr", false, None),
+    ];
+    for (name, address, technician, display) in cases {
+        assert_eq!(c.is_technician(address), technician, "{name}");
+        assert_eq!(c.technician_name(address), display, "{name}");
+    }
+}
+
+#[test]
+fn a_sender_belongs_to_the_entity_of_its_address_else_of_its_longest_domain() {
+    let text = EXAMPLE.replacen(
+        "\n[[entities]]\n",
+        "\n[[entities]]\nname = \"Rectorat\"\ndomains = [\"ac-exemple.fr\"]\n\n[[entities]]\n",
+        1,
+    );
+    let c = load(&text).expect("example with a Rectorat entity");
+    let cases = [
+        ("a school's subdomain", "jean@clg-moulin.ac-exemple.fr", "Collège Jean Moulin"),
+        ("a deeper subdomain", "x@admin.lyc-curie.ac-exemple.fr", "Lycée Marie Curie"),
+        ("the parent domain", "paul@ac-exemple.fr", "Rectorat"),
+        ("an exact address beats the longest domain", "ce.0771234a@ac-exemple.fr", "Collège Jean Moulin"),
+        ("a lookalike is not a school", "x@notclg-moulin.ac-exemple.fr", "Rectorat"),
+    ];
+    for (name, address, entity) in cases {
+        assert_eq!(c.entity_for(&Mailbox::new(address, None)), entity, "{name}");
+    }
+    let plain = load(EXAMPLE).expect("example");
+    assert_eq!(plain.entity_for(&Mailbox::new("x@gmail.com", None)), "Académie d'Exemple", "else the institution");
+}
+
+#[test]
+fn bad_life_cycle_settings_are_reported_on_one_line_naming_the_key() {
+    let rule =
+        |when: &str, then: &str| format!("[[rules]]\nname = \"x\"\n[rules.when]\n{when}\n[rules.then]\n{then}\n");
+    let lsu = "[[rules]]\nname = \"lsu-alias\"";
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "a regex that does not compile",
+            "subject = '\\blsu\\b|livret scolaire'",
+            "subject = '(lsu'".into(),
+            "rules[1].when.subject: expected a regular expression: unclosed group",
+        ),
+        (
+            "an unknown group",
+            "group = \"dsi-reseau\"",
+            "group = \"dsi-telecom\"".into(),
+            "rules[3].then.group: expected the name of a [[groups]] entry",
+        ),
+        (
+            "an unknown category",
+            "category = \"Réseaux\"\n",
+            "category = \"Reseau\"\n".into(),
+            "rules[4].then.category: unknown category \"Reseau\"; close choices: \"Réseaux\"",
+        ),
+        (
+            "a technician who is not one",
+            "urgency = 4",
+            "technician = \"marie.dupont@ac-exemple.fr\"".into(),
+            "rules[5].then.technician",
+        ),
+        (
+            "a refusal that sets more",
+            "urgency = 4",
+            "urgency = 4\nrefuse = \"non\"".into(),
+            "rules[5].then.refuse: a refusing rule sets nothing else, remove urgency",
+        ),
+        ("a level out of range", "urgency = 4", "urgency = 7".into(), "rules[5].then.urgency: expected a level from 1"),
+        (
+            "a bad type",
+            "type = \"request\"",
+            "type = \"demande urgente\"".into(),
+            "rules[0].then.type: expected \"incident\" or \"request\"",
+        ),
+        ("a bad observer", "type = \"request\"", "observers = [\"la dane\"]".into(), "rules[0].then.observers"),
+        ("a rule with nothing to do", "urgency = 4", String::new(), "rules[5].then: expected at least one of"),
+        (
+            "a rule without condition before others",
+            lsu,
+            format!("{}\n{lsu}", rule("", "urgency = 2")),
+            "rules[0].when: expected at least one of from, to, cc, subject, body",
+        ),
+        (
+            "rules with the same name",
+            "name = \"wifi\"",
+            "name = \"LSU-alias\"".into(),
+            "rules[3].name: expected distinct names",
+        ),
+        (
+            "groups with the same name but for case",
+            "name = \"dsi-reseau\"",
+            "name = \"DSI-BAI\"".into(),
+            "groups[2].name: expected distinct names",
+        ),
+        (
+            "a member without @",
+            "\"karim.benali@ac-exemple.fr\"",
+            "\"karim.benali\"".into(),
+            "groups[2].members: expected mail addresses",
+        ),
+        (
+            "a domain given to two entities",
+            "domains = [\"ecole-ferry.ac-exemple.fr\"]",
+            "domains = [\"lyc-curie.ac-exemple.fr\"]".into(),
+            "entities[2].domains: \"lyc-curie.ac-exemple.fr\" already belongs to entity \"Lycée Marie Curie\"",
+        ),
+        ("a category listed twice", "\"Finances\",", "\"Finances\",\n\"finances\",".into(), "tickets.categories[8]"),
+        (
+            "a default urgency out of range",
+            "default_urgency = 3",
+            "default_urgency = 0".into(),
+            "tickets.default_urgency: expected a level from 1",
+        ),
+        (
+            "a bad default type",
+            "default_type = \"incident\"",
+            "default_type = \"panne\"".into(),
+            "tickets.default_type",
+        ),
+        (
+            "a matrix of the wrong shape",
+            "default_impact = 3",
+            "default_impact = 3\npriority_matrix = [[1, 2, 3]]".into(),
+            "tickets.priority_matrix: expected 5 rows",
+        ),
+        (
+            "a priority out of range",
+            "default_impact = 3",
+            "default_impact = 3\npriority_matrix = [[1,1,2,2,2],[1,2,2,3,3],[2,2,3,4,4],[2,3,4,4,5],[2,3,4,5,9]]"
+                .into(),
+            "tickets.priority_matrix[4][4]: expected a priority from 1 to 6 for urgency 5 and impact 5, got 9",
+        ),
+        ("a misspelt condition", "to = '^lsu", "too = '^lsu".into(), "did you mean `to`?"),
+    ];
+    for (name, from, to, expected) in cases {
+        let text = EXAMPLE.replacen(from, &to, 1);
+        assert!(text != EXAMPLE, "{name}: the case does not change the example");
+        let line = error_line(&text);
+        assert!(!line.contains('\n'), "{name}: error spans several lines: {line}");
+        assert!(line.contains(expected), "{name}: expected `{expected}` in: {line}");
+    }
+}
+
+#[test]
+fn a_rule_without_condition_may_close_the_list_as_a_catch_all() {
+    let text = format!("{EXAMPLE}\n[[rules]]\nname = \"le reste\"\n[rules.then]\ngroup = \"dsi-bai\"\n");
+    let c = load(&text).expect("a last catch-all rule is allowed");
+    assert!(c.rules.last().is_some_and(|r| r.when.is_empty()));
+}
+
+#[test]
+fn an_entity_outside_the_institution_is_warned_about() {
+    let c = load(&EXAMPLE.replacen("\"ecole-ferry.ac-exemple.fr\"", "\"ecole-ferry.fr\"", 1)).expect("loads");
+    assert!(
+        c.warnings.iter().any(|w| w.contains("entities[2].domains") && w.contains("ecole-ferry.fr")),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn check_config_shows_groups_entities_categories_and_rules_with_their_regex_as_written() {
+    let shown = load(EXAMPLE).expect("example").to_display_toml();
+    for fragment in [
+        "auto_close_days = 7",
+        "[[groups]]\nname = \"referents-lsu\"\nlabel = \"Référents LSU\"",
+        "name = \"Collège Jean Moulin\"",
+        "\"Scolarité > LSU\"",
+        "\"Scolarité\",",
+        "    [2, 2, 3, 4, 4],",
+        "to = '^lsu-support@ac-exemple\\.fr$'",
+        "[rules.then]\ncategory = \"Scolarité > LSU\"\ntype = \"request\"\ngroup = \"referents-lsu\"",
+    ] {
+        assert!(shown.contains(fragment), "`{fragment}` missing from:\n{shown}");
     }
 }

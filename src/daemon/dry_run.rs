@@ -64,7 +64,13 @@ fn judge(pipeline: &Pipeline, source: &str, raw: RawMessage) -> Result<Verdict, 
         Some((mail, decision)) => {
             let outcome = match &decision {
                 Decision::NewTicket { .. } => "ticket_created".to_string(),
-                Decision::Followup { ticket, .. } => format!("followup_added on #{ticket}"),
+                Decision::Followup { ticket, plan, .. } if plan.changes.is_empty() => {
+                    format!("followup_added on #{ticket}")
+                }
+                Decision::Followup { ticket, plan, .. } => {
+                    format!("followup_added on #{ticket} with {} change(s)", plan.changes.len())
+                }
+                Decision::AutoReply { ticket, reply, .. } => format!("answered on #{ticket}: {reply:?}"),
                 Decision::Refuse { reason } => format!("refused: {reason}"),
                 Decision::Ignore { reason } => format!("ignored: {reason}"),
                 Decision::Duplicate { of } => format!("duplicate of message {of}"),

@@ -13,6 +13,7 @@ mod intake;
 mod outbox;
 mod reload;
 mod service;
+mod timers;
 mod writer;
 
 use std::future::Future;
@@ -58,6 +59,8 @@ pub enum DaemonError {
     Transport(#[from] TransportError),
     #[error("{0}")]
     Listen(#[from] std::io::Error),
+    #[error(transparent)]
+    Writer(#[from] WriterError),
 }
 
 /// What one pass over every source did, for `run --once` and the demo.
@@ -65,6 +68,8 @@ pub enum DaemonError {
 pub struct PassReport {
     pub sources: Vec<(String, SourceReport)>,
     pub outbox: DrainReport,
+    /// Tickets closed because their solution had no answer in time.
+    pub closed: Vec<crate::ticket::TicketId>,
 }
 
 impl PassReport {
@@ -146,6 +151,7 @@ impl Daemon {
             }
             report.sources.push((source.name().to_string(), r));
         }
+        report.closed = self.writer.close_unanswered_solutions().await?;
         let intake_time = started.elapsed();
         report.outbox = self.drain_outbox().await?;
         tracing::info!(
@@ -195,6 +201,7 @@ impl Daemon {
             Some(m) => Some(http::serve(m.listen, config.database_path.clone(), health.clone(), stop.clone()).await?),
             None => None,
         };
+        let timers = tokio::spawn(timers::run(writer.clone(), stop.clone()));
         let supervisor = tokio::spawn(service::supervise(
             writer.clone(),
             health.clone(),
@@ -213,6 +220,7 @@ impl Daemon {
         tracing::info!("stopping: no new mail is taken; finishing the batches in hand");
         stop.cancel();
         let _ = supervisor.await;
+        let _ = timers.await;
         tasks.close();
         tasks.wait().await;
         drop(writer);

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, PipelineError, Processed};
 use crate::source::RawMessage;
+use crate::ticket::TicketId;
 
 type Results = Vec<Result<Processed, PipelineError>>;
 
@@ -31,6 +32,10 @@ enum Job {
     /// Answered when the thread gets to it: the watchdog's proof of life.
     Ping {
         reply: oneshot::Sender<()>,
+    },
+    /// The life-cycle timer: close the tickets whose solution had no answer.
+    CloseUnanswered {
+        reply: oneshot::Sender<Result<Vec<TicketId>, PipelineError>>,
     },
     /// New rules and templates; answers with the new notifier for the outbox.
     Reload {
@@ -95,6 +100,13 @@ impl Writer {
                         Job::Ping { reply } => {
                             let _ = reply.send(());
                         }
+                        Job::CloseUnanswered { reply } => {
+                            let result = pipeline.close_unanswered_solutions();
+                            if result.as_ref().is_ok_and(|closed| !closed.is_empty()) {
+                                committed.notify_one();
+                            }
+                            let _ = reply.send(result);
+                        }
                         Job::Reload { config, reply } => {
                             let _ = reply.send(pipeline.reload(config));
                         }
@@ -132,6 +144,13 @@ impl Writer {
     pub async fn reload(&self, config: Arc<Config>) -> Result<Arc<Notifier>, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::Reload { config, reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+
+    /// Closes the tickets whose solution waited too long for an answer.
+    pub async fn close_unanswered_solutions(&self) -> Result<Vec<TicketId>, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::CloseUnanswered { reply }).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 

@@ -4,12 +4,16 @@
 
 use std::sync::Arc;
 
+use super::Filing;
 use super::thread::{self, ThreadMatch};
 use super::{Decision, TicketFacts, View, policy};
 use crate::config::{Config, FollowupPolicy};
+use crate::lifecycle;
+use crate::mail::reply;
 use crate::mail::subject::SubjectToken;
 use crate::mail::{InboundMail, Mailbox, noise};
-use crate::ticket::{Language, Role, TicketId, status_after_followup};
+use crate::routing::{self, ObserverTarget};
+use crate::ticket::{Language, Role, TicketId};
 
 /// The decision rules bound to one configuration, with what can be prepared
 /// once (the compiled subject token) prepared once.
@@ -77,15 +81,18 @@ impl Intake {
     }
 
     fn followup_or_new(&self, mail: &InboundMail, from: Mailbox, facts: &TicketFacts) -> Decision {
-        let role = facts.role_of(&from.address).or_else(|| {
-            if self.config.is_technician(&from.address) {
-                Some(Role::Technician)
-            } else if self.config.tickets.followup_policy == FollowupPolicy::Institution {
-                Some(Role::Observer)
-            } else {
-                None
-            }
-        });
+        // A configured technician acts as one on every ticket, even one they
+        // only observe since an escalation; the requester of a ticket is its
+        // requester even when they are a technician.
+        let role = if facts.requester == from.address {
+            Some(Role::Requester)
+        } else if self.config.is_technician(&from.address) {
+            Some(Role::Technician)
+        } else {
+            facts.role_of(&from.address).or_else(|| {
+                (self.config.tickets.followup_policy == FollowupPolicy::Institution).then_some(Role::Observer)
+            })
+        };
         let Some(role) = role else {
             let note =
                 format!("{} is not an actor of ticket #{}, so the reply opens its own ticket", from.address, facts.id);
@@ -95,14 +102,10 @@ impl Intake {
             let note = format!("ticket #{} is {} and tickets.reopen_on_reply is false", facts.id, facts.status);
             return self.new_ticket(mail, from, Some(note), Some(facts.id));
         }
-        let assign_author = role == Role::Technician && !facts.technicians.contains(&from.address);
-        let has_technician = !facts.technicians.is_empty() || assign_author;
-        Decision::Followup {
-            ticket: facts.id,
-            new_status: status_after_followup(facts.status, role, has_technician),
-            author: from,
-            role,
-            assign_author,
+        let written = reply::written_part(&mail.text);
+        match lifecycle::plan(facts, &from, role, &written, &self.config) {
+            Ok(plan) => Decision::Followup { ticket: facts.id, author: from, role, plan },
+            Err(reply) => Decision::AutoReply { ticket: facts.id, author: from, reply },
         }
     }
 
@@ -113,13 +116,38 @@ impl Intake {
         note: Option<String>,
         related: Option<TicketId>,
     ) -> Decision {
-        Decision::NewTicket {
-            title: self.title(mail),
-            observers: self.observers(mail, &requester),
-            requester,
-            note,
-            related,
+        let routing = routing::route(&self.config, mail);
+        if let Some(reason) = routing.refuse {
+            let rule = routing.rule.as_deref().unwrap_or("?");
+            return Decision::Refuse { reason: format!("rule \"{rule}\": {reason}") };
         }
+        let mut observers = self.observers(mail, &requester);
+        let mut observer_groups = Vec::new();
+        for target in routing.observers {
+            match target {
+                ObserverTarget::Group(name) => observer_groups.push(name),
+                ObserverTarget::Person(address) => {
+                    if address != requester.address && !observers.iter().any(|o| o.address == address) {
+                        observers.push(Mailbox::new(&address, None));
+                    }
+                }
+            }
+        }
+        let technician = routing.technician.map(|t| Mailbox::new(&t, self.config.technician_name(&t)));
+        let filing = Filing {
+            rule: routing.rule,
+            ticket_type: routing.ticket_type,
+            category: routing.category,
+            urgency: routing.urgency,
+            impact: routing.impact,
+            priority: routing.priority,
+            entity: routing.entity,
+            location: routing.location,
+            group: routing.group,
+            technician,
+            observer_groups,
+        };
+        Decision::NewTicket { title: self.title(mail), observers, requester, filing, note, related }
     }
 
     /// The subject without prefixes and token; failing that the first line

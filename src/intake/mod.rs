@@ -10,8 +10,9 @@ pub mod thread;
 
 pub use decide::Intake;
 
+use crate::lifecycle::{AutoReply, Plan};
 use crate::mail::Mailbox;
-use crate::ticket::{Role, Status, TicketId};
+use crate::ticket::{Role, Status, TicketId, TicketType};
 
 /// The recorded fate of a message, as stored and shown in `messages list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -53,18 +54,16 @@ pub enum Decision {
         title: String,
         requester: Mailbox,
         observers: Vec<Mailbox>,
+        filing: Filing,
         note: Option<String>,
         related: Option<TicketId>,
     },
-    /// Add the mail as a followup on `ticket`, possibly moving its status.
-    Followup {
-        ticket: TicketId,
-        author: Mailbox,
-        role: Role,
-        new_status: Option<Status>,
-        /// A technician answering becomes one of the ticket's technicians.
-        assign_author: bool,
-    },
+    /// Add the mail to `ticket`: its text as a followup, and the changes and
+    /// notifications of the [`Plan`] (commands, a solution accepted...).
+    Followup { ticket: TicketId, author: Mailbox, role: Role, plan: Plan },
+    /// A technician's commands that cannot be obeyed, or `#help`: the
+    /// ticket is left as it was and the technician gets an answer.
+    AutoReply { ticket: TicketId, author: Mailbox, reply: AutoReply },
     /// Record and drop: a sender mailgate does not serve. Never answered.
     Refuse { reason: String },
     /// Record and drop: a robot (auto-reply, bounce, list) or mailgate itself.
@@ -73,11 +72,52 @@ pub enum Decision {
     Duplicate { of: i64 },
 }
 
+/// Where a new ticket is filed and who handles it, from the routing rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filing {
+    /// The rule that matched, for the record.
+    pub rule: Option<String>,
+    pub ticket_type: TicketType,
+    pub category: Option<String>,
+    pub urgency: u8,
+    pub impact: u8,
+    pub priority: u8,
+    pub entity: String,
+    pub location: Option<String>,
+    pub group: Option<String>,
+    pub technician: Option<Mailbox>,
+    pub observer_groups: Vec<String>,
+}
+
+impl Filing {
+    /// A ticket no rule filed: an incident of medium urgency and impact in
+    /// `entity`, for nobody in particular.
+    pub fn unrouted(entity: &str) -> Filing {
+        Filing {
+            rule: None,
+            ticket_type: TicketType::Incident,
+            category: None,
+            urgency: 3,
+            impact: 3,
+            priority: 3,
+            entity: entity.to_string(),
+            location: None,
+            group: None,
+            technician: None,
+            observer_groups: Vec::new(),
+        }
+    }
+}
+
 impl Decision {
     pub fn outcome(&self) -> Outcome {
         match self {
             Decision::NewTicket { .. } => Outcome::TicketCreated,
             Decision::Followup { .. } => Outcome::FollowupAdded,
+            // Recorded as refused (commands not obeyed) or ignored (help
+            // sent): the ticket is unchanged either way.
+            Decision::AutoReply { reply: AutoReply::CommandErrors(_), .. } => Outcome::Refused,
+            Decision::AutoReply { reply: AutoReply::Help, .. } => Outcome::Ignored,
             Decision::Refuse { .. } => Outcome::Refused,
             Decision::Ignore { .. } => Outcome::Ignored,
             Decision::Duplicate { .. } => Outcome::Duplicate,
@@ -93,6 +133,10 @@ pub struct TicketFacts {
     pub requester: String,
     pub observers: Vec<String>,
     pub technicians: Vec<String>,
+    pub assigned_groups: Vec<String>,
+    pub observer_groups: Vec<String>,
+    pub urgency: u8,
+    pub impact: u8,
 }
 
 impl TicketFacts {

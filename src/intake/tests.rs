@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::Config;
+use crate::lifecycle::Change;
 use crate::mail::parse;
 
 const CONFIG: &str = r#"
@@ -38,6 +39,10 @@ impl View for Fixture {
                 requester: "marie.dupont@ac-exemple.fr".into(),
                 observers: vec!["paul.durand@ac-exemple.fr".into()],
                 technicians: vec![],
+                assigned_groups: vec![],
+                observer_groups: vec![],
+                urgency: 3,
+                impact: 3,
             }),
             2 => Some(TicketFacts {
                 id: 2,
@@ -45,6 +50,10 @@ impl View for Fixture {
                 requester: "jean.bernard@ac-exemple.fr".into(),
                 observers: vec![],
                 technicians: vec!["alice.martin@ac-exemple.fr".into()],
+                assigned_groups: vec![],
+                observer_groups: vec![],
+                urgency: 3,
+                impact: 3,
             }),
             _ => None,
         }
@@ -72,12 +81,20 @@ fn summary(d: &Decision) -> String {
                 if note.is_some() { " (noted)" } else { "" }
             )
         }
-        Decision::Followup { ticket, role, new_status, assign_author, .. } => format!(
-            "followup #{ticket} by {}{}{}",
-            role.as_str(),
-            new_status.map(|s| format!(" -> {s}")).unwrap_or_default(),
-            if *assign_author { " assigned" } else { "" }
-        ),
+        Decision::Followup { ticket, role, plan, .. } => {
+            let status = plan.changes.iter().find_map(|c| match c {
+                Change::Status(s) => Some(format!(" -> {s}")),
+                _ => None,
+            });
+            let assigned = plan.changes.iter().any(|c| matches!(c, Change::AssignTechnician(_)));
+            format!(
+                "followup #{ticket} by {}{}{}",
+                role.as_str(),
+                status.unwrap_or_default(),
+                if assigned { " assigned" } else { "" }
+            )
+        }
+        Decision::AutoReply { ticket, .. } => format!("answer on #{ticket}"),
         Decision::Refuse { .. } => "refuse".into(),
         Decision::Ignore { .. } => "ignore".into(),
         Decision::Duplicate { of } => format!("duplicate of {of}"),

@@ -89,6 +89,10 @@ pub struct InboundMail {
     pub reply_to: Option<Mailbox>,
     pub to: Vec<Mailbox>,
     pub cc: Vec<Mailbox>,
+    /// The envelope recipients the delivering servers recorded
+    /// (`Delivered-To`, `X-Original-To`), without repeats: the alias a mail
+    /// really reached (`lsu-support@…`) when it was Bcc'd or forwarded.
+    pub delivered_to: Vec<Mailbox>,
     /// Decoded; empty when the mail has no subject.
     pub subject: String,
     /// Unix seconds from the `Date` header, when it has a readable one.

@@ -142,6 +142,7 @@ mod tests {
             reply_to: None,
             to: vec![Mailbox::new("support-informatique@ac-exemple.fr", None)],
             cc: Vec::new(),
+            delivered_to: Vec::new(),
             subject: "Imprimante en panne".into(),
             date: Some(1_700_000_000),
             in_reply_to: Vec::new(),

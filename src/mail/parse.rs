@@ -47,6 +47,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, ParseError> {
         reply_to: message.reply_to().and_then(first_mailbox),
         to: mailboxes(message.to()),
         cc: mailboxes(message.cc()),
+        delivered_to: delivered_to(&message),
         subject: message.subject().map(one_line).unwrap_or_default(),
         date: message.date().map(|d| d.to_timestamp()),
         in_reply_to: message_ids(message.header_raw("In-Reply-To")),
@@ -126,6 +127,42 @@ fn first_mailbox(address: &Address<'_>) -> Option<Mailbox> {
 
 fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
     address.map(|a| a.iter().filter_map(to_mailbox).collect()).unwrap_or_default()
+}
+
+/// How many envelope recipients are kept: a real mail has one per hop
+/// that recorded it, a hostile one could have thousands.
+const MAX_DELIVERED_TO: usize = 20;
+
+/// The addresses of every `Delivered-To` and `X-Original-To` header, in
+/// header order, each once. These headers hold a bare address (Postfix,
+/// Dovecot, Exim, Gmail write them so); angle brackets are tolerated.
+fn delivered_to(message: &Message<'_>) -> Vec<Mailbox> {
+    let mut out: Vec<Mailbox> = Vec::new();
+    let values = message
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To"))
+        .flat_map(|(_, value)| value.split(','));
+    for value in values {
+        let value = value.trim();
+        let address = match (value.find('<'), value.rfind('>')) {
+            (Some(start), Some(end)) if start < end => &value[start + 1..end],
+            _ => value,
+        };
+        let address = one_line(address);
+        let plausible =
+            address.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty()) && !address.contains(' ');
+        if !plausible {
+            continue;
+        }
+        let mailbox = Mailbox::new(&address, None);
+        if !out.contains(&mailbox) {
+            out.push(mailbox);
+        }
+        if out.len() == MAX_DELIVERED_TO {
+            break;
+        }
+    }
+    out
 }
 
 fn message_ids(raw: Option<&str>) -> Vec<String> {

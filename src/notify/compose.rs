@@ -9,14 +9,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::recipients::{Audience, recipients};
+use super::recipients::{Audience, GroupAudience, recipients};
 use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger};
 use crate::config::Config;
 use crate::intake::thread::{notification_message_id, thread_root_message_id};
+use crate::lifecycle::Assignee;
 use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{SEPARATOR_EN, SEPARATOR_FR};
 use crate::store::OutboxRow;
-use crate::ticket::{Event, Language, Role, Status, display_number};
+use crate::ticket::{Event, Language, Role, Status, TicketType, display_number, level_label};
 
 /// Everything needed to compose notifications, prepared once per configuration.
 pub struct Notifier {
@@ -28,7 +29,11 @@ pub struct Notifier {
     domain: String,
     own_address: String,
     technicians: Vec<Person>,
+    groups: Vec<GroupAudience>,
+    /// Group name → the label people read ("Référents LSU").
+    group_labels: Vec<(String, String)>,
     notify_technicians_on_new: bool,
+    auto_close_days: u32,
 }
 
 impl Notifier {
@@ -47,13 +52,40 @@ impl Notifier {
                 .iter()
                 .map(|t| Person { email: t.email.clone(), name: Some(t.name.clone()) })
                 .collect(),
+            groups: config
+                .groups
+                .iter()
+                .map(|g| GroupAudience {
+                    name: g.name.clone(),
+                    people: match &g.mail {
+                        Some(list) => vec![Person { email: list.clone(), name: Some(g.display_name().to_string()) }],
+                        None => g
+                            .members
+                            .iter()
+                            .map(|m| Person { email: m.clone(), name: config.technician_name(m).map(str::to_string) })
+                            .collect(),
+                    },
+                })
+                .collect(),
+            group_labels: config.groups.iter().map(|g| (g.name.clone(), g.display_name().to_string())).collect(),
             notify_technicians_on_new: config.notifications.notify_technicians_on_new,
+            auto_close_days: config.tickets.auto_close_days,
         })
     }
 
-    /// The entity new tickets are filed under.
-    pub fn entity(&self) -> &str {
-        &self.entity
+    /// mailgate's own address: the author of what the daemon does by itself.
+    pub fn own_address(&self) -> &str {
+        &self.own_address
+    }
+
+    /// The Message-ID every notification of `ticket` refers to.
+    pub fn thread_root(&self, ticket: crate::ticket::TicketId) -> String {
+        thread_root_message_id(ticket, &self.domain)
+    }
+
+    /// The history line of a ticket closed for want of an answer.
+    pub fn auto_close_reason(&self) -> &'static str {
+        "no answer to the solution within tickets.auto_close_days"
     }
 
     /// `[GLPI #0000123] Entity | Status – Title`, on one line whatever the
@@ -107,6 +139,7 @@ impl Notifier {
     ) -> Vec<Notification> {
         let audience = Audience {
             technicians: &self.technicians,
+            groups: &self.groups,
             notify_technicians_on_new: self.notify_technicians_on_new,
             own_address: &self.own_address,
         };
@@ -151,10 +184,25 @@ impl Notifier {
         subject: &str,
         separator: &str,
     ) -> Value {
+        let group_label = |name: &String| {
+            self.group_labels.iter().find(|(n, _)| n == name).map_or(name.clone(), |(_, label)| label.clone())
+        };
+        let assignee = trigger.assignee.as_ref().map(|a| match a {
+            Assignee::Group(name) => AssigneeForTemplate { name: group_label(name), email: None, group: true },
+            Assignee::Technician(m) => {
+                AssigneeForTemplate { name: m.display().to_string(), email: Some(m.address.clone()), group: false }
+            }
+        });
         Value::from_serialize(TemplateContext {
             ticket: TicketForTemplate {
                 number: display_number(ticket.id),
                 status_label: ticket.status.label(self.language),
+                type_label: ticket.ticket_type.label(self.language),
+                urgency_label: level_label(ticket.urgency, self.language),
+                impact_label: level_label(ticket.impact, self.language),
+                priority_label: level_label(ticket.priority, self.language),
+                assigned_group_labels: ticket.assigned_groups.iter().map(group_label).collect(),
+                observer_group_labels: ticket.observer_groups.iter().map(group_label).collect(),
                 inner: ticket,
             },
             url,
@@ -167,14 +215,32 @@ impl Notifier {
             recipient_role: role,
             author: Person::from(&trigger.author),
             followup: trigger.followup.as_deref().unwrap_or(""),
+            private: trigger.private,
+            assignee,
+            previous_status_label: trigger.previous_status.map(|s| s.label(self.language)),
+            errors: &trigger.errors,
+            auto_close_days: self.auto_close_days,
         })
     }
+}
+
+#[derive(Serialize)]
+struct AssigneeForTemplate {
+    name: String,
+    email: Option<String>,
+    group: bool,
 }
 
 #[derive(Serialize)]
 struct TicketForTemplate<'a> {
     number: String,
     status_label: &'static str,
+    type_label: &'static str,
+    urgency_label: &'static str,
+    impact_label: &'static str,
+    priority_label: &'static str,
+    assigned_group_labels: Vec<String>,
+    observer_group_labels: Vec<String>,
     #[serde(flatten)]
     inner: &'a TicketContext,
 }
@@ -192,6 +258,11 @@ struct TemplateContext<'a> {
     recipient_role: Role,
     author: Person,
     followup: &'a str,
+    private: bool,
+    assignee: Option<AssigneeForTemplate>,
+    previous_status_label: Option<&'static str>,
+    errors: &'a [String],
+    auto_close_days: u32,
 }
 
 /// A Message-ID part unique to this notification: two notifications never
@@ -216,13 +287,28 @@ pub(crate) fn sample_context(language: Language) -> Value {
         requester: person.clone(),
         observers: vec![person.clone()],
         technicians: vec![person.clone()],
+        assigned_groups: vec!["referents-lsu".into()],
+        observer_groups: vec!["dsi-bai".into()],
+        ticket_type: TicketType::Incident,
+        category: Some("Scolarité > LSU".into()),
+        urgency: 3,
+        impact: 3,
+        priority: 3,
+        location: Some("Salle 12".into()),
         created_at: "2026-01-01T00:00:00Z".into(),
         origin_message_id: None,
     };
+    let errors = vec!["#assign x: no group or technician of that name".to_string()];
     let context = Value::from_serialize(TemplateContext {
         ticket: TicketForTemplate {
             number: display_number(123),
             status_label: Status::New.label(language),
+            type_label: TicketType::Incident.label(language),
+            urgency_label: level_label(3, language),
+            impact_label: level_label(3, language),
+            priority_label: level_label(3, language),
+            assigned_group_labels: vec!["Référents LSU".into()],
+            observer_group_labels: vec!["DSI - BAI".into()],
             inner: &ticket,
         },
         url: "https://helpdesk.example/ticket/123",
@@ -235,6 +321,11 @@ pub(crate) fn sample_context(language: Language) -> Value {
         recipient_role: Role::Requester,
         author: person.clone(),
         followup: "Texte du suivi",
+        private: false,
+        assignee: Some(AssigneeForTemplate { name: "Référents LSU".into(), email: None, group: true }),
+        previous_status_label: Some(Status::New.label(language)),
+        errors: &errors,
+        auto_close_days: 7,
     });
     context! { text => "Texte", ..context }
 }

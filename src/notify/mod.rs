@@ -16,8 +16,9 @@ pub use templates::{TemplateError, Templates};
 
 use serde::Serialize;
 
+use crate::lifecycle::Assignee;
 use crate::mail::Mailbox;
-use crate::ticket::{Event, Role, Status, TicketId};
+use crate::ticket::{Event, Role, Status, TicketId, TicketType};
 
 /// A person as templates see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,6 +50,16 @@ pub struct TicketContext {
     pub requester: Person,
     pub observers: Vec<Person>,
     pub technicians: Vec<Person>,
+    /// Names of the groups in charge and of those kept informed.
+    pub assigned_groups: Vec<String>,
+    pub observer_groups: Vec<String>,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub category: Option<String>,
+    pub urgency: u8,
+    pub impact: u8,
+    pub priority: u8,
+    pub location: Option<String>,
     pub created_at: String,
     /// The Message-ID of the mail that opened the ticket, when it came by mail.
     pub origin_message_id: Option<String>,
@@ -61,8 +72,31 @@ pub struct Trigger {
     pub author_role: Role,
     /// The inbound mail's Message-ID: the notification answers it.
     pub message_id: String,
-    /// The followup's text, for followup events.
+    /// The followup's text, for followup events; the solution's for a solution.
     pub followup: Option<String>,
+    /// A private followup: the requester side does not hear of it.
+    pub private: bool,
+    /// Who the ticket was given to, for [`Event::Assigned`].
+    pub assignee: Option<Assignee>,
+    /// The status before the change, for [`Event::StatusChanged`].
+    pub previous_status: Option<Status>,
+    /// What could not be obeyed, for [`Event::CommandError`].
+    pub errors: Vec<String>,
+}
+
+impl Trigger {
+    pub fn new(author: Mailbox, author_role: Role, message_id: String) -> Trigger {
+        Trigger {
+            author,
+            author_role,
+            message_id,
+            followup: None,
+            private: false,
+            assignee: None,
+            previous_status: None,
+            errors: Vec::new(),
+        }
+    }
 }
 
 /// One finished notification to one recipient, ready for the outbox.

@@ -15,9 +15,25 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("fr/ticket_new.txt", include_str!("../../templates/fr/ticket_new.txt")),
     ("fr/ticket_new_staff.txt", include_str!("../../templates/fr/ticket_new_staff.txt")),
     ("fr/followup.txt", include_str!("../../templates/fr/followup.txt")),
+    ("fr/assigned.txt", include_str!("../../templates/fr/assigned.txt")),
+    ("fr/status_changed.txt", include_str!("../../templates/fr/status_changed.txt")),
+    ("fr/solution_proposed.txt", include_str!("../../templates/fr/solution_proposed.txt")),
+    ("fr/solution_accepted.txt", include_str!("../../templates/fr/solution_accepted.txt")),
+    ("fr/solution_rejected.txt", include_str!("../../templates/fr/solution_rejected.txt")),
+    ("fr/closed.txt", include_str!("../../templates/fr/closed.txt")),
+    ("fr/command_error.txt", include_str!("../../templates/fr/command_error.txt")),
+    ("fr/help.txt", include_str!("../../templates/fr/help.txt")),
     ("en/ticket_new.txt", include_str!("../../templates/en/ticket_new.txt")),
     ("en/ticket_new_staff.txt", include_str!("../../templates/en/ticket_new_staff.txt")),
     ("en/followup.txt", include_str!("../../templates/en/followup.txt")),
+    ("en/assigned.txt", include_str!("../../templates/en/assigned.txt")),
+    ("en/status_changed.txt", include_str!("../../templates/en/status_changed.txt")),
+    ("en/solution_proposed.txt", include_str!("../../templates/en/solution_proposed.txt")),
+    ("en/solution_accepted.txt", include_str!("../../templates/en/solution_accepted.txt")),
+    ("en/solution_rejected.txt", include_str!("../../templates/en/solution_rejected.txt")),
+    ("en/closed.txt", include_str!("../../templates/en/closed.txt")),
+    ("en/command_error.txt", include_str!("../../templates/en/command_error.txt")),
+    ("en/help.txt", include_str!("../../templates/en/help.txt")),
     ("layout.html", include_str!("../../templates/layout.html")),
 ];
 
@@ -134,4 +150,126 @@ fn detail(e: &minijinja::Error) -> String {
         source = inner.source();
     }
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use minijinja::context;
+
+    use super::*;
+    use crate::notify::compose::sample_context;
+
+    const LANGUAGES: [Language; 2] = [Language::Fr, Language::En];
+
+    /// The sample, and the sample as other readers and other changes see it:
+    /// every branch of a template must render, not only the sample's.
+    fn variants(language: Language) -> Vec<(&'static str, Value)> {
+        let sample = sample_context(language);
+        let ticket = sample.get_attr("ticket").expect("the sample has a ticket");
+        let none = Value::from(());
+        let empty: Vec<String> = Vec::new();
+        let alice = context! { email => "alice@example.org", name => "Alice Martin" };
+        let with_status = |status: &str, label: &str| {
+            context! {
+                ticket => context! { status, status_label => label, ..ticket.clone() },
+                ..sample.clone()
+            }
+        };
+        vec![
+            ("the sample", sample.clone()),
+            (
+                "a technician reads what someone else did",
+                context! { recipient => &alice, recipient_role => "technician", ..sample.clone() },
+            ),
+            ("an observer reads it", context! { recipient => &alice, recipient_role => "observer", ..sample.clone() }),
+            ("a private followup", context! { private => true, ..sample.clone() }),
+            (
+                "a technician is the assignee",
+                context! {
+                    assignee => context! { name => "Alice Martin", email => "alice@example.org", group => false },
+                    ..sample.clone()
+                },
+            ),
+            ("the request was cancelled", with_status("cancelled", "Annulé")),
+            ("the ticket is pending", with_status("pending", "En attente")),
+            (
+                "nothing optional is set",
+                context! {
+                    ticket => context! {
+                        category => &none,
+                        location => &none,
+                        observers => &empty,
+                        technicians => &empty,
+                        assigned_groups => &empty,
+                        assigned_group_labels => &empty,
+                        observer_groups => &empty,
+                        observer_group_labels => &empty,
+                        requester => context! { email => "jean@example.org", name => &none },
+                        ..ticket.clone()
+                    },
+                    author => context! { email => "support@example.org", name => &none },
+                    followup => "",
+                    assignee => &none,
+                    previous_status_label => &none,
+                    auto_close_days => 0,
+                    errors => &empty,
+                    ..sample.clone()
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_shipped_templates_load_in_both_languages() {
+        for language in LANGUAGES {
+            if let Err(e) = Templates::load(None, language) {
+                panic!("{}: {e}", language.code());
+            }
+        }
+    }
+
+    #[test]
+    fn every_event_renders_in_both_languages_with_the_ticket_number_and_no_template_syntax() {
+        let mut failures = Vec::new();
+        let mut env = new_env();
+        for (name, source) in EMBEDDED {
+            if let Err(e) = env.add_template(name, source) {
+                failures.push(format!("{name}: {}", detail(&e)));
+            }
+        }
+        for language in LANGUAGES {
+            for (variant, context) in variants(language) {
+                for event in Event::ALL {
+                    let name = format!("{}/{}.txt", language.code(), event.as_str());
+                    let text = match render(&env, &name, &context) {
+                        Ok(text) => text,
+                        Err(e) => {
+                            failures.push(format!("{name} ({variant}): {e}"));
+                            continue;
+                        }
+                    };
+                    if !text.contains("0000123") {
+                        failures.push(format!("{name} ({variant}): no ticket number"));
+                    }
+                    if ["{{", "}}", "{%", "%}", "{#", "#}"].iter().any(|s| text.contains(s)) {
+                        failures.push(format!("{name} ({variant}): template syntax left in the text"));
+                    }
+                    if text.contains("\n\n\n") {
+                        failures.push(format!("{name} ({variant}): two blank lines in a row"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn every_event_has_a_shipped_template_in_each_language() {
+        let missing: Vec<String> = LANGUAGES
+            .into_iter()
+            .flat_map(|language| Event::ALL.map(move |event| format!("{}/{}.txt", language.code(), event.as_str())))
+            .filter(|name| !EMBEDDED.iter().any(|(n, _)| n == name))
+            .collect();
+        assert!(missing.is_empty(), "not in EMBEDDED: {missing:?}");
+    }
 }

@@ -5,8 +5,10 @@
 
 use rusqlite::{Connection, params};
 
+use super::changes::{self, ChangeContext};
 use super::{Store, StoreError, put_blob, tickets};
-use crate::intake::{Decision, Outcome};
+use crate::intake::{Decision, Filing, Outcome};
+use crate::lifecycle::{AutoReply, Change, Notice, Plan};
 use crate::mail::{InboundMail, Mailbox, reply};
 use crate::notify::{Notifier, Trigger};
 use crate::ticket::{Event, Role, Status, TicketId};
@@ -74,6 +76,10 @@ fn apply_in(
     let reason = match decision {
         Decision::NewTicket { note, .. } => note.clone(),
         Decision::Followup { .. } => None,
+        Decision::AutoReply { reply: AutoReply::CommandErrors(errors), .. } => {
+            Some(format!("commands not applied, the technician was told why: {}", errors.join("; ")))
+        }
+        Decision::AutoReply { reply: AutoReply::Help, .. } => Some("#help: the commands were sent back".into()),
         Decision::Refuse { reason } | Decision::Ignore { reason } => Some(reason.clone()),
         Decision::Duplicate { of } => Some(format!("same Message-ID and content as message {of}")),
     };
@@ -82,27 +88,43 @@ fn apply_in(
     let mut ticket = None;
     let mut events = Vec::new();
     match (decision, mail) {
-        (Decision::NewTicket { title, requester, observers, related, .. }, Some(mail)) => {
-            let id = create_ticket(tx, received.at, title, mail, requester, observers, *related, notifier.entity())?;
+        (Decision::NewTicket { title, requester, observers, filing, related, .. }, Some(mail)) => {
+            let new = NewTicket { title, requester, observers, filing, related: *related };
+            let id = create_ticket(tx, received.at, mail, &new)?;
             store_attachments(tx, id, None, message_row, mail)?;
             ticket = Some(id);
-            events.push((Event::TicketNew, trigger(mail, requester, Role::Requester, None)));
-            events.push((Event::TicketNewStaff, trigger(mail, requester, Role::Requester, None)));
+            events.push((Event::TicketNew, trigger(mail, requester, Role::Requester)));
+            events.push((Event::TicketNewStaff, trigger(mail, requester, Role::Requester)));
         }
-        (Decision::Followup { ticket: id, author, role, new_status, assign_author }, Some(mail)) => {
-            let body = reply::written_part(&mail.text);
-            let change = FollowupChange {
-                ticket: *id,
-                author,
-                role: *role,
-                body: &body,
-                new_status: *new_status,
-                assign_author: *assign_author,
+        (Decision::Followup { ticket: id, author, role, plan }, Some(mail)) => {
+            let followup = if plan.text.is_empty() && mail.attachments.is_empty() {
+                None
+            } else {
+                Some(add_followup(tx, received.at, message_row, *id, author, *role, plan)?)
             };
-            let followup = add_followup(tx, received.at, message_row, &change)?;
-            store_attachments(tx, *id, Some(followup), message_row, mail)?;
+            store_attachments(tx, *id, followup, message_row, mail)?;
+            let context = ChangeContext { ticket: *id, author, at: received.at, text: &plan.text, followup };
+            changes::apply(tx, &context, &plan.changes)?;
+            tx.prepare_cached("UPDATE tickets SET updated_at = ?1 WHERE id = ?2")?.execute(params![received.at, id])?;
             ticket = Some(*id);
-            events.push((Event::Followup, trigger(mail, author, *role, Some(body))));
+            for notice in &plan.notices {
+                events.push(notification_for(notice, mail, author, *role, plan));
+            }
+        }
+        (Decision::AutoReply { ticket: id, author, reply }, Some(mail)) => {
+            let mut t = trigger(mail, author, Role::Technician);
+            let event = match reply {
+                AutoReply::CommandErrors(errors) => {
+                    t.errors = errors.clone();
+                    Event::CommandError
+                }
+                AutoReply::Help => Event::Help,
+            };
+            ticket = Some(*id);
+            events.push((event, t));
+        }
+        (Decision::AutoReply { .. }, None) => {
+            return Err(StoreError::Refused("an answer to commands needs a parsed mail".into()));
         }
         (Decision::NewTicket { .. } | Decision::Followup { .. }, None) => {
             return Err(StoreError::Refused("a ticket or followup needs a parsed mail".into()));
@@ -114,8 +136,15 @@ fn apply_in(
     if let Some(id) = ticket {
         tx.prepare_cached("UPDATE messages SET ticket_id = ?1 WHERE id = ?2")?.execute(params![id, message_row])?;
         let context = tickets::context(tx, id)?;
+        // One mail per person per change: the first event that reaches
+        // someone is the one they get.
+        let mut reached: Vec<String> = Vec::new();
         for (event, trigger) in &events {
             for n in notifier.notifications(*event, &context, trigger, received.at) {
+                if reached.contains(&n.recipient) {
+                    continue;
+                }
+                reached.push(n.recipient.clone());
                 super::outbox::insert(tx, &n, received.at)?;
                 notifications += 1;
             }
@@ -124,63 +153,146 @@ fn apply_in(
     Ok(Applied { message_row, outcome: decision.outcome(), ticket, reason, notifications })
 }
 
-fn trigger(mail: &InboundMail, author: &Mailbox, role: Role, followup: Option<String>) -> Trigger {
-    Trigger { author: author.clone(), author_role: role, message_id: mail.message_id.clone(), followup }
+fn trigger(mail: &InboundMail, author: &Mailbox, role: Role) -> Trigger {
+    Trigger::new(author.clone(), role, mail.message_id.clone())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn create_ticket(
-    tx: &Connection,
-    at: &str,
-    title: &str,
+/// The event and what its template shows, for one notice of a plan.
+fn notification_for(
+    notice: &Notice,
     mail: &InboundMail,
-    requester: &Mailbox,
-    observers: &[Mailbox],
-    related: Option<TicketId>,
-    entity: &str,
-) -> Result<TicketId, StoreError> {
-    let description = reply::before_separator(&mail.text);
-    tx.prepare_cached(
-        "INSERT INTO tickets (title, description, status, entity, requester, related_ticket_id, created_at, updated_at)
-         VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?6)",
-    )?
-    .execute(params![title, description, entity, requester.address, related, at])?;
-    let id = tx.last_insert_rowid();
-    tickets::add_actor(tx, id, Role::Requester, requester)?;
-    tickets::history(tx, id, at, &requester.address, "created", title)?;
-    for o in observers {
-        tickets::add_actor(tx, id, Role::Observer, o)?;
-        tickets::history(tx, id, at, &requester.address, "observer_added", &o.address)?;
+    author: &Mailbox,
+    role: Role,
+    plan: &Plan,
+) -> (Event, Trigger) {
+    let mut t = trigger(mail, author, role);
+    t.followup = Some(plan.text.clone());
+    t.private = plan.private;
+    let event = match notice {
+        Notice::Followup => Event::Followup,
+        Notice::Assigned(assignee) => {
+            t.assignee = Some(assignee.clone());
+            // An assignment is for the staff: private or not, the note goes along.
+            t.private = false;
+            Event::Assigned
+        }
+        // A status change or a close carries the reply's text to everyone
+        // (a cancellation's reason, a closing word), unless it was private:
+        // then the staff read it in the private followup instead.
+        Notice::StatusChanged { previous } => {
+            t.previous_status = Some(*previous);
+            public_only(&mut t);
+            Event::StatusChanged
+        }
+        Notice::SolutionProposed => Event::SolutionProposed,
+        Notice::SolutionAccepted => Event::SolutionAccepted,
+        Notice::SolutionRejected => Event::SolutionRejected,
+        Notice::Closed => {
+            public_only(&mut t);
+            Event::Closed
+        }
+    };
+    (event, t)
+}
+
+/// A notification for everyone: a private text stays out of it.
+fn public_only(t: &mut Trigger) {
+    if t.private {
+        t.followup = None;
     }
+    t.private = false;
+}
+
+/// What a new ticket is made of.
+struct NewTicket<'a> {
+    title: &'a str,
+    requester: &'a Mailbox,
+    observers: &'a [Mailbox],
+    filing: &'a Filing,
+    related: Option<TicketId>,
+}
+
+fn create_ticket(tx: &Connection, at: &str, mail: &InboundMail, new: &NewTicket<'_>) -> Result<TicketId, StoreError> {
+    let description = reply::before_separator(&mail.text);
+    let f = new.filing;
+    // A ticket filed to someone is in progress from the start, as in GLPI.
+    let status = if f.group.is_some() || f.technician.is_some() { Status::Assigned } else { Status::New };
+    tx.prepare_cached(
+        "INSERT INTO tickets (title, description, status, type, entity, requester, related_ticket_id, category,
+                              urgency, impact, priority, location, rule, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )?
+    .execute(params![
+        new.title,
+        description,
+        status.as_str(),
+        f.ticket_type.as_str(),
+        f.entity,
+        new.requester.address,
+        new.related,
+        f.category,
+        f.urgency,
+        f.impact,
+        f.priority,
+        f.location,
+        f.rule,
+        at
+    ])?;
+    let id = tx.last_insert_rowid();
+    let requester = &new.requester.address;
+    tickets::add_actor(tx, id, Role::Requester, new.requester)?;
+    let detail = match &f.rule {
+        Some(rule) => format!("{} (rule {rule})", new.title),
+        None => new.title.to_string(),
+    };
+    tickets::history(tx, id, at, requester, "created", &detail)?;
+    for o in new.observers {
+        tickets::add_actor(tx, id, Role::Observer, o)?;
+        tickets::history(tx, id, at, requester, "observer_added", &o.address)?;
+    }
+    let mut changes = Vec::new();
+    if let Some(group) = &f.group {
+        changes.push(Change::AssignGroup(group.clone()));
+    }
+    if let Some(technician) = &f.technician {
+        changes.push(Change::AssignTechnician(technician.clone()));
+    }
+    for group in &f.observer_groups {
+        changes.push(Change::ObserveGroup(group.clone()));
+    }
+    // The history names the rule that filed the ticket as the actor.
+    let rule = Mailbox { address: format!("rule:{}", f.rule.as_deref().unwrap_or("-")), name: None };
+    let context = ChangeContext { ticket: id, author: &rule, at, text: "", followup: None };
+    changes::apply(tx, &context, &changes)?;
     Ok(id)
 }
 
-/// A followup and the changes it brings to its ticket.
-struct FollowupChange<'a> {
+fn add_followup(
+    tx: &Connection,
+    at: &str,
+    message_row: i64,
     ticket: TicketId,
-    author: &'a Mailbox,
+    author: &Mailbox,
     role: Role,
-    body: &'a str,
-    new_status: Option<Status>,
-    assign_author: bool,
-}
-
-fn add_followup(tx: &Connection, at: &str, message_row: i64, f: &FollowupChange<'_>) -> Result<i64, StoreError> {
+    plan: &Plan,
+) -> Result<i64, StoreError> {
     tx.prepare_cached(
-        "INSERT INTO followups (ticket_id, message_row_id, author, author_name, role, body, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO followups (ticket_id, message_row_id, author, author_name, role, body, private, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![f.ticket, message_row, f.author.address, f.author.name, f.role.as_str(), f.body, at])?;
+    .execute(params![
+        ticket,
+        message_row,
+        author.address,
+        author.name,
+        role.as_str(),
+        plan.text,
+        plan.private,
+        at
+    ])?;
     let followup = tx.last_insert_rowid();
-    tickets::history(tx, f.ticket, at, &f.author.address, "followup", f.role.as_str())?;
-    if f.assign_author {
-        tickets::add_actor(tx, f.ticket, Role::Technician, f.author)?;
-        tickets::history(tx, f.ticket, at, &f.author.address, "assigned", &f.author.address)?;
-    }
-    if let Some(status) = f.new_status {
-        tickets::set_status(tx, f.ticket, status, &f.author.address, at)?;
-    }
-    tx.prepare_cached("UPDATE tickets SET updated_at = ?1 WHERE id = ?2")?.execute(params![at, f.ticket])?;
+    let detail = if plan.private { format!("{} (private)", role.as_str()) } else { role.as_str().to_string() };
+    tickets::history(tx, ticket, at, &author.address, "followup", &detail)?;
     Ok(followup)
 }
 

@@ -8,10 +8,13 @@
 
 mod admin;
 mod apply;
+mod changes;
 mod counts;
 mod messages;
 mod outbox;
+mod ticket_queries;
 pub mod tickets;
+mod timers;
 mod view;
 
 use std::path::Path;
@@ -24,7 +27,10 @@ pub use apply::{Applied, Received};
 pub use counts::Counts;
 pub use messages::MessageRecord;
 pub use outbox::{Delivered, OutboxRow, OutboxState};
-pub use tickets::{AttachmentInfo, FollowupRecord, HistoryEntry, TicketDetail, TicketSummary};
+pub use ticket_queries::{
+    AttachmentInfo, FollowupRecord, GroupRecord, HistoryEntry, SolutionRecord, TicketDetail, TicketFilter,
+    TicketSummary, TimelineEntry,
+};
 
 /// Migrations in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[

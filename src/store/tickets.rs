@@ -1,68 +1,16 @@
 //! Tickets, their actors, followups, attachments and history: the writes the
-//! transaction in [`super::apply`] is made of, and the reads behind
-//! `tickets list` and `tickets show`.
+//! transaction in [`super::apply`] is made of. The reads behind `tickets
+//! list` and `tickets show` are in [`super::ticket_queries`].
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 
 use super::{Store, StoreError};
 use crate::mail::Mailbox;
 use crate::notify::{Person, TicketContext};
-use crate::ticket::{Role, Status, TicketId};
+use crate::ticket::{Role, Status, TicketId, TicketType};
 
-/// A ticket in a list. The JSON shape is documented in the README: keep it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketSummary {
-    pub id: TicketId,
-    pub status: Status,
-    pub title: String,
-    pub requester: String,
-    pub followups: i64,
-    pub created_at: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FollowupRecord {
-    pub author: String,
-    pub role: Role,
-    pub body: String,
-    pub created_at: String,
-    pub private: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AttachmentInfo {
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryEntry {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub detail: String,
-}
-
-/// A ticket with its whole story, for `tickets show`.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketDetail {
-    pub id: TicketId,
-    pub status: Status,
-    pub title: String,
-    pub requester: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub entity: String,
-    pub description: String,
-    pub observers: Vec<String>,
-    pub technicians: Vec<String>,
-    pub followups: Vec<FollowupRecord>,
-    pub attachments: Vec<AttachmentInfo>,
-    pub history: Vec<HistoryEntry>,
-}
+/// Where `TicketFilter` was first published; `store::TicketFilter` is the path to use.
+pub use super::ticket_queries::TicketFilter;
 
 pub(super) fn add_actor(conn: &Connection, ticket: TicketId, role: Role, who: &Mailbox) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -98,27 +46,31 @@ pub(super) fn set_status(
     let old: String =
         conn.prepare_cached("SELECT status FROM tickets WHERE id = ?1")?.query_row([ticket], |r| r.get(0))?;
     if old != status.as_str() {
-        conn.prepare_cached("UPDATE tickets SET status = ?1, updated_at = ?2 WHERE id = ?3")?.execute(params![
-            status.as_str(),
-            at,
-            ticket
-        ])?;
+        // solved_at starts the approval delay; closed_at is cleared when a
+        // closed ticket is re-opened.
+        conn.prepare_cached(
+            "UPDATE tickets SET status = ?1, updated_at = ?2,
+                    solved_at = CASE WHEN ?1 = 'solved' THEN ?2 ELSE solved_at END,
+                    closed_at = CASE WHEN ?1 IN ('closed', 'cancelled') THEN ?2 ELSE NULL END
+             WHERE id = ?3",
+        )?
+        .execute(params![status.as_str(), at, ticket])?;
         history(conn, ticket, at, actor, "status", &format!("{old} -> {status}"))?;
     }
     Ok(())
 }
 
-fn status_of(s: String) -> rusqlite::Result<Status> {
+pub(super) fn status_of(s: String) -> rusqlite::Result<Status> {
     Status::parse(&s)
         .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, format!("status {s}"), rusqlite::types::Type::Text))
 }
 
-fn role_of(s: String) -> rusqlite::Result<Role> {
+pub(super) fn role_of(s: String) -> rusqlite::Result<Role> {
     Role::parse(&s)
         .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, format!("role {s}"), rusqlite::types::Type::Text))
 }
 
-fn actors(conn: &Connection, ticket: TicketId, role: Role) -> rusqlite::Result<Vec<Person>> {
+pub(super) fn actors(conn: &Connection, ticket: TicketId, role: Role) -> rusqlite::Result<Vec<Person>> {
     let mut stmt =
         conn.prepare_cached("SELECT email, name FROM actors WHERE ticket_id = ?1 AND role = ?2 ORDER BY rowid")?;
     let rows = stmt.query_map(params![ticket, role.as_str()], |r| Ok(Person { email: r.get(0)?, name: r.get(1)? }))?;
@@ -127,11 +79,29 @@ fn actors(conn: &Connection, ticket: TicketId, role: Role) -> rusqlite::Result<V
 
 /// The ticket as notifications describe it, read inside the transaction.
 pub(super) fn context(conn: &Connection, ticket: TicketId) -> Result<TicketContext, StoreError> {
-    let (title, description, status, entity, requester, created_at): (String, String, String, String, String, String) =
-        conn.prepare_cached(
-            "SELECT title, description, status, entity, requester, created_at FROM tickets WHERE id = ?1",
+    let row = conn
+        .prepare_cached(
+            "SELECT title, description, status, entity, requester, created_at, type, category, urgency, impact,
+                    priority, location
+             FROM tickets WHERE id = ?1",
         )?
-        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        .query_row([ticket], |r| {
+            Ok(Head {
+                title: r.get(0)?,
+                description: r.get(1)?,
+                status: r.get(2)?,
+                entity: r.get(3)?,
+                requester: r.get(4)?,
+                created_at: r.get(5)?,
+                ticket_type: r.get(6)?,
+                category: r.get(7)?,
+                urgency: r.get(8)?,
+                impact: r.get(9)?,
+                priority: r.get(10)?,
+                location: r.get(11)?,
+            })
+        })?;
+    let Head { title, description, status, entity, requester, created_at, .. } = row.clone();
     let requester =
         actors(conn, ticket, Role::Requester)?.into_iter().next().unwrap_or(Person { email: requester, name: None });
     let origin_message_id: Option<String> = conn
@@ -149,119 +119,45 @@ pub(super) fn context(conn: &Connection, ticket: TicketId) -> Result<TicketConte
         requester,
         observers: actors(conn, ticket, Role::Observer)?,
         technicians: actors(conn, ticket, Role::Technician)?,
+        assigned_groups: groups(conn, ticket, "assigned")?,
+        observer_groups: groups(conn, ticket, "observer")?,
+        ticket_type: TicketType::parse(&row.ticket_type).unwrap_or(TicketType::Incident),
+        category: row.category,
+        urgency: row.urgency,
+        impact: row.impact,
+        priority: row.priority,
+        location: row.location,
         created_at,
         origin_message_id,
     })
 }
 
-/// Filters for `tickets list`; `None` means any.
-#[derive(Debug, Clone, Default)]
-pub struct TicketFilter {
-    pub status: Option<Status>,
-    pub requester: Option<String>,
-    pub text: Option<String>,
+/// The columns of a ticket that notifications show.
+#[derive(Clone)]
+struct Head {
+    title: String,
+    description: String,
+    status: String,
+    entity: String,
+    requester: String,
+    created_at: String,
+    ticket_type: String,
+    category: Option<String>,
+    urgency: u8,
+    impact: u8,
+    priority: u8,
+    location: Option<String>,
+}
+
+/// The names of a ticket's groups in `role` ('assigned' or 'observer').
+pub(super) fn groups(conn: &Connection, ticket: TicketId, role: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT group_name FROM ticket_groups WHERE ticket_id = ?1 AND role = ?2 ORDER BY rowid")?;
+    let rows = stmt.query_map(params![ticket, role], |r| r.get(0))?;
+    rows.collect()
 }
 
 impl Store {
-    pub fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>, StoreError> {
-        let like = filter
-            .text
-            .as_ref()
-            .map(|t| format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-        let mut stmt = self.conn.prepare(
-            "SELECT t.id, t.status, t.title, t.requester, t.created_at,
-                    (SELECT COUNT(*) FROM followups f WHERE f.ticket_id = t.id)
-             FROM tickets t
-             WHERE (?1 IS NULL OR t.status = ?1)
-               AND (?2 IS NULL OR t.requester = ?2)
-               AND (?3 IS NULL OR t.title LIKE ?3 ESCAPE '\\' OR t.description LIKE ?3 ESCAPE '\\')
-             ORDER BY t.id",
-        )?;
-        let rows = stmt.query_map(
-            params![filter.status.map(Status::as_str), filter.requester.as_deref().map(str::to_lowercase), like],
-            |r| {
-                Ok(TicketSummary {
-                    id: r.get(0)?,
-                    status: status_of(r.get(1)?)?,
-                    title: r.get(2)?,
-                    requester: r.get(3)?,
-                    created_at: r.get(4)?,
-                    followups: r.get(5)?,
-                })
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn ticket_detail(&self, id: TicketId) -> Result<TicketDetail, StoreError> {
-        let c = &self.conn;
-        let head = c
-            .query_row(
-                "SELECT status, title, requester, created_at, updated_at, entity, description FROM tickets WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        status_of(r.get(0)?)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                    ))
-                },
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("no ticket #{id}")))?;
-        let emails = |role| -> Result<Vec<String>, StoreError> {
-            Ok(actors(c, id, role)?.into_iter().map(|p| p.email).collect())
-        };
-        let mut stmt = c.prepare(
-            "SELECT author, role, body, created_at, private FROM followups WHERE ticket_id = ?1 ORDER BY id",
-        )?;
-        let followups = stmt
-            .query_map([id], |r| {
-                Ok(FollowupRecord {
-                    author: r.get(0)?,
-                    role: role_of(r.get(1)?)?,
-                    body: r.get(2)?,
-                    created_at: r.get(3)?,
-                    private: r.get(4)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut stmt =
-            c.prepare("SELECT filename, content_type, size, sha256 FROM attachments WHERE ticket_id = ?1 ORDER BY id")?;
-        let attachments = stmt
-            .query_map([id], |r| {
-                Ok(AttachmentInfo { filename: r.get(0)?, content_type: r.get(1)?, size: r.get(2)?, sha256: r.get(3)? })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut stmt =
-            c.prepare("SELECT at, actor, action, detail FROM ticket_history WHERE ticket_id = ?1 ORDER BY id")?;
-        let history = stmt
-            .query_map([id], |r| {
-                Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, detail: r.get(3)? })
-            })?
-            .collect::<Result<_, _>>()?;
-        let (status, title, requester, created_at, updated_at, entity, description) = head;
-        Ok(TicketDetail {
-            id,
-            status,
-            title,
-            requester,
-            created_at,
-            updated_at,
-            entity,
-            description,
-            observers: emails(Role::Observer)?,
-            technicians: emails(Role::Technician)?,
-            followups,
-            attachments,
-            history,
-        })
-    }
-
     /// Sets a ticket's status by hand (operator command, life-cycle timer).
     pub fn set_status(&mut self, id: TicketId, status: Status, actor: &str, at: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;

@@ -11,13 +11,20 @@ use crate::ticket::{Status, TicketId};
 
 impl View for Store {
     fn ticket(&self, id: TicketId) -> Option<TicketFacts> {
-        let (status, requester): (String, String) = self
+        let (status, requester, urgency, impact): (String, String, u8, u8) = self
             .conn
-            .prepare_cached("SELECT status, requester FROM tickets WHERE id = ?1")
+            .prepare_cached("SELECT status, requester, urgency, impact FROM tickets WHERE id = ?1")
             .ok()?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()
             .ok()??;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT role, group_name FROM ticket_groups WHERE ticket_id = ?1 ORDER BY rowid")
+            .ok()?;
+        let groups: Vec<(String, String)> =
+            stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).ok()?.filter_map(Result::ok).collect();
+        let groups_as = |role: &str| groups.iter().filter(|(r, _)| r == role).map(|(_, g)| g.clone()).collect();
         let mut stmt =
             self.conn.prepare_cached("SELECT role, email FROM actors WHERE ticket_id = ?1 ORDER BY rowid").ok()?;
         let actors: Vec<(String, String)> =
@@ -29,6 +36,10 @@ impl View for Store {
             requester,
             observers: with_role("observer"),
             technicians: with_role("technician"),
+            assigned_groups: groups_as("assigned"),
+            observer_groups: groups_as("observer"),
+            urgency,
+            impact,
         })
     }
 

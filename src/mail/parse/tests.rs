@@ -156,3 +156,30 @@ fn nothing_mail_like_is_an_error_not_a_panic() {
     }
     assert_eq!(parse(b"").err(), Some(ParseError::NoHeaders));
 }
+
+#[test]
+fn envelope_recipients_are_read_from_delivered_to_and_x_original_to() {
+    let cases: [(&str, &str, &[&str]); 5] = [
+        ("none", "", &[]),
+        ("one delivered-to", "Delivered-To: LSU-Support@ac-exemple.fr\n", &["lsu-support@ac-exemple.fr"]),
+        (
+            "every hop, in header order, each once",
+            "Delivered-To: support-informatique@ac-exemple.fr\nX-Original-To: lsu-support@ac-exemple.fr\nDelivered-To: lsu-support@ac-exemple.fr\n",
+            &["support-informatique@ac-exemple.fr", "lsu-support@ac-exemple.fr"],
+        ),
+        ("angle brackets tolerated", "X-Original-To: <lsu-support@ac-exemple.fr>\n", &["lsu-support@ac-exemple.fr"]),
+        ("garbage skipped", "Delivered-To: not an address\nDelivered-To: @\n", &[]),
+    ];
+    for (name, headers, expected) in cases {
+        let m = mail(&format!("{headers}From: a@ac.fr\nTo: support@ac.fr\nSubject: s\n\nx\n"));
+        let got: Vec<&str> = m.delivered_to.iter().map(|d| d.address.as_str()).collect();
+        assert_eq!(got, expected, "{name}");
+    }
+}
+
+#[test]
+fn a_mail_with_thousands_of_delivered_to_keeps_a_bounded_few() {
+    let headers: String = (0..5000).map(|i| format!("Delivered-To: a{i}@ac.fr\n")).collect();
+    let m = mail(&format!("{headers}From: a@ac.fr\n\nx\n"));
+    assert_eq!(m.delivered_to.len(), 20);
+}

@@ -1,0 +1,28 @@
+//! The daemon's clock-driven work: once a minute, the writer closes the
+//! tickets whose solution waited `tickets.auto_close_days` for an answer.
+//! It goes through the writer like a mail, so it never competes with
+//! intake for the database.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::Writer;
+
+/// How often the timer looks. A ticket closes at most this late; the delay
+/// it waits is counted in days.
+const PERIOD: Duration = Duration::from_secs(60);
+
+pub async fn run(writer: Writer, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(e) = writer.close_unanswered_solutions().await {
+            tracing::warn!(error = %e, "could not close the tickets whose solution had no answer; retrying in a minute");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The helpdesk life cycle by mail: what a reply does to its ticket. A
+//! technician's reply may carry commands ([`commands`]); a requester's may
+//! accept or reject a solution or cancel the request. [`plan`] turns the
+//! reply, the ticket as it stands and the configuration into a [`Plan`]: the
+//! [`Change`]s to apply and the [`Notice`]s to send, or an [`AutoReply`] to
+//! the technician when a command cannot be obeyed, in which case nothing
+//! changes. Pure: the store applies the plan in the mail's transaction.
+
+pub mod commands;
+mod technician;
+
+use crate::config::Config;
+use crate::intake::TicketFacts;
+use crate::mail::Mailbox;
+use crate::ticket::{Role, Status, TicketType, status_after_followup};
+use commands::RequesterAction;
+
+/// One change to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Status(Status),
+    AssignTechnician(Mailbox),
+    UnassignTechnician(String),
+    AssignGroup(String),
+    UnassignGroup(String),
+    ObserveGroup(String),
+    ObservePerson(Mailbox),
+    /// Urgency and the priority it gives with the ticket's impact.
+    Urgency {
+        urgency: u8,
+        priority: u8,
+    },
+    Impact {
+        impact: u8,
+        priority: u8,
+    },
+    Category(String),
+    Type(TicketType),
+    /// The reply's text is the solution, waiting for the requester.
+    ProposeSolution,
+    AcceptSolution,
+    RejectSolution,
+}
+
+/// Who a ticket was just given to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    Group(String),
+    Technician(Mailbox),
+}
+
+/// A notification to send once the changes are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Followup,
+    Assigned(Assignee),
+    StatusChanged { previous: Status },
+    SolutionProposed,
+    SolutionAccepted,
+    SolutionRejected,
+    Closed,
+}
+
+/// What a reply does: changes, its text as a followup (when it has one),
+/// and the notifications that follow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// The followup's text; empty when the reply was only commands.
+    pub text: String,
+    /// Hidden from the requester side (`#private`).
+    pub private: bool,
+    pub notices: Vec<Notice>,
+}
+
+/// An answer to the technician instead of any change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoReply {
+    /// The commands that could not be obeyed, one line each.
+    CommandErrors(Vec<String>),
+    Help,
+}
+
+/// What `author`, playing `role` on the ticket, does by replying `written`
+/// (the reply without its quoted history).
+pub fn plan(
+    facts: &TicketFacts,
+    author: &Mailbox,
+    role: Role,
+    written: &str,
+    config: &Config,
+) -> Result<Plan, AutoReply> {
+    match role {
+        Role::Technician => technician::plan(facts, author, written, config),
+        Role::Requester => Ok(requester_plan(facts, author, role, written)),
+        Role::Observer => Ok(followup_plan(facts, role, written.trim())),
+    }
+}
+
+/// The status a ticket goes back to when work on it resumes.
+fn in_progress(facts: &TicketFacts) -> Status {
+    if facts.technicians.is_empty() && facts.assigned_groups.is_empty() { Status::New } else { Status::Assigned }
+}
+
+fn requester_plan(facts: &TicketFacts, author: &Mailbox, role: Role, written: &str) -> Plan {
+    let text = written.trim().to_string();
+    match commands::requester_action(written) {
+        Some(RequesterAction::Accept) if facts.status == Status::Solved => Plan {
+            changes: vec![Change::AcceptSolution, Change::Status(Status::Closed)],
+            text: without_first_word(&text),
+            private: false,
+            notices: vec![Notice::SolutionAccepted],
+        },
+        Some(RequesterAction::Reject) if facts.status == Status::Solved => Plan {
+            changes: vec![Change::RejectSolution, Change::Status(in_progress(facts))],
+            text,
+            private: false,
+            notices: vec![Notice::SolutionRejected],
+        },
+        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => Plan {
+            changes: vec![Change::Status(Status::Cancelled)],
+            text: without_first_word(&text),
+            private: false,
+            notices: vec![Notice::StatusChanged { previous: facts.status }],
+        },
+        _ => followup_plan(facts, role, &text),
+    }
+}
+
+/// A plain followup from the requester side: it ends a wait and re-opens a
+/// finished ticket; the requester's also rejects a solution, which only the
+/// requester may do.
+fn followup_plan(facts: &TicketFacts, role: Role, text: &str) -> Plan {
+    let has_technician = !facts.technicians.is_empty() || !facts.assigned_groups.is_empty();
+    let mut changes = Vec::new();
+    let moves = status_after_followup(facts.status, role, has_technician)
+        .filter(|_| facts.status != Status::Solved || role == Role::Requester);
+    if let Some(status) = moves {
+        if facts.status == Status::Solved {
+            changes.push(Change::RejectSolution);
+        }
+        changes.push(Change::Status(status));
+    }
+    Plan { changes, text: text.to_string(), private: false, notices: vec![Notice::Followup] }
+}
+
+/// "Accepter, merci !" → "merci !": the answer word is not a followup.
+fn without_first_word(text: &str) -> String {
+    let rest = text.split_once(char::is_whitespace).map_or("", |(_, rest)| rest);
+    rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ':' | '!' | ';')).to_string()
+}
+
+#[cfg(test)]
+mod tests;
