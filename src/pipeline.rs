@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::intake::{Decision, Intake, TicketFacts, View};
 use crate::mail::{InboundMail, parse};
 use crate::notify::{Notifier, TemplateError};
-use crate::store::{Applied, Received, Store, StoreError};
+use crate::store::{Applied, QueuedDigest, Received, Store, StoreError};
 use crate::ticket::TicketId;
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +126,25 @@ impl Pipeline {
             tracing::info!(ticket, days, "closed: the solution had no answer");
         }
         Ok(closed)
+    }
+
+    /// Queues the day's digest of open tickets once the local time has
+    /// passed `notifications.digest_at` (never when it is not set), unless
+    /// it was queued already that day; returns the digests queued.
+    pub fn queue_digests(&mut self) -> Result<Vec<QueuedDigest>, PipelineError> {
+        let Some(at) = self.intake.config().notifications.digest_at else {
+            return Ok(Vec::new());
+        };
+        let local_now = self.clock.local_now();
+        if !crate::notify::digest::is_due(local_now, at) {
+            return Ok(Vec::new());
+        }
+        let queued = self.store.queue_digests(local_now, &self.notifier)?;
+        if !queued.is_empty() {
+            let tickets: usize = queued.iter().map(|d| d.tickets.len()).sum();
+            tracing::info!(digests = queued.len(), tickets, "daily digests queued");
+        }
+        Ok(queued)
     }
 
     /// Runs a stored mail through the pipeline again, after a configuration

@@ -180,8 +180,9 @@ impl Role {
     }
 }
 
-/// What happened to a ticket that someone should hear about. Each event has
-/// one template per language under `templates/<lang>/<event>.txt`.
+/// What happened to a ticket that someone should hear about, or the daily
+/// digest of several. Each event has one template per language under
+/// `templates/<lang>/<event>.txt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
@@ -205,10 +206,13 @@ pub enum Event {
     CommandError,
     /// To a technician who wrote `#help`: the commands.
     Help,
+    /// To each technician with open tickets, once a day: the list. About
+    /// many tickets, so its outbox row names none.
+    DailyDigest,
 }
 
 impl Event {
-    pub const ALL: [Event; 11] = [
+    pub const ALL: [Event; 12] = [
         Event::TicketNew,
         Event::TicketNewStaff,
         Event::Followup,
@@ -220,6 +224,7 @@ impl Event {
         Event::Closed,
         Event::CommandError,
         Event::Help,
+        Event::DailyDigest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -235,6 +240,7 @@ impl Event {
             Event::Closed => "closed",
             Event::CommandError => "command_error",
             Event::Help => "help",
+            Event::DailyDigest => "daily_digest",
         }
     }
 
@@ -244,16 +250,15 @@ impl Event {
 }
 
 /// The status a ticket takes when `author_role` adds a followup, or `None`
-/// when it keeps its status. Mirrors what GLPI users expect: the requester's
-/// answer ends a wait and re-opens a solved or (when allowed) closed ticket;
-/// a technician's first answer puts a new ticket in progress.
+/// when it keeps its status. Mirrors what GLPI users expect: an answer from
+/// the requester side ends a wait; only the requester's re-opens a solved,
+/// closed or cancelled ticket (an observer's "merci" must not). A
+/// technician's answer changes a status only by command.
 pub fn status_after_followup(current: Status, author_role: Role, has_technician: bool) -> Option<Status> {
     let in_progress = if has_technician { Status::Assigned } else { Status::New };
     match (current, author_role) {
-        (Status::New, Role::Technician) => Some(Status::Assigned),
-        (Status::Pending | Status::Solved | Status::Closed | Status::Cancelled, Role::Requester | Role::Observer) => {
-            Some(in_progress)
-        }
+        (Status::Pending, Role::Requester | Role::Observer) => Some(in_progress),
+        (Status::Solved | Status::Closed | Status::Cancelled, Role::Requester) => Some(in_progress),
         _ => None,
     }
 }
@@ -288,13 +293,15 @@ mod tests {
         use Role::*;
         use Status::*;
         let cases = [
-            ("technician answer starts work on a new ticket", New, Technician, false, Some(Assigned)),
             ("requester answer ends a wait", Pending, Requester, true, Some(Assigned)),
             ("requester answer re-opens a solved ticket", Solved, Requester, true, Some(Assigned)),
             ("re-opened unassigned ticket goes back to new", Closed, Requester, false, Some(New)),
-            ("observer counts as requester side", Pending, Observer, true, Some(Assigned)),
+            ("an observer's answer ends a wait too", Pending, Observer, true, Some(Assigned)),
+            ("an observer's answer does not re-open a closed ticket", Closed, Observer, true, None),
+            ("nor a solved one", Solved, Observer, true, None),
             ("requester answer keeps an assigned ticket assigned", Assigned, Requester, true, None),
             ("technician answer keeps a pending ticket pending", Pending, Technician, true, None),
+            ("a technician's answer alone does not re-open", Closed, Technician, true, None),
         ];
         for (name, current, role, has_tech, expected) in cases {
             assert_eq!(status_after_followup(current, role, has_tech), expected, "{name}");

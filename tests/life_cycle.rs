@@ -6,110 +6,13 @@
 //! After every mail, the test checks exactly which notifications were
 //! queued: event, recipient and subject.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+#[path = "support/desk.rs"]
+mod desk;
+
 use std::time::Duration;
 
-use mailgate::clock::Clock;
-use mailgate::config::Config;
+use desk::{BAI, Desk, OTHER_BAI, OTHER_REFERENT, REFERENT, REQUESTER, expect};
 use mailgate::intake::Outcome;
-use mailgate::pipeline::{Pipeline, Processed};
-use mailgate::store::{Applied, Store};
-use time::OffsetDateTime;
-
-const REQUESTER: &str = "secretariat@clg-moulin.ac-exemple.fr";
-const REFERENT: &str = "claire.petit@ac-exemple.fr";
-const OTHER_REFERENT: &str = "julien.moreau@ac-exemple.fr";
-const BAI: &str = "alice.martin@ac-exemple.fr";
-const OTHER_BAI: &str = "bruno.leroy@ac-exemple.fr";
-
-/// A clock the test moves by hand.
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().expect("clock")
-    }
-}
-
-/// The helpdesk as users see it: mail in, notifications out.
-struct Desk {
-    pipeline: Pipeline,
-    clock: Arc<ManualClock>,
-    sent: usize,
-    seen_outbox: usize,
-}
-
-/// One queued notification, as compared: "event -> recipient | subject".
-type Queued = String;
-
-impl Desk {
-    fn new() -> Desk {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
-        let config = Config::load(&path).expect("config.example.toml loads");
-        let clock = Arc::new(ManualClock(Mutex::new(time::macros::datetime!(2026-03-02 08:30 UTC))));
-        let store = Store::open_in_memory().expect("store");
-        let pipeline = Pipeline::new(store, Arc::new(config), clock.clone()).expect("pipeline");
-        Desk { pipeline, clock, sent: 0, seen_outbox: 0 }
-    }
-
-    /// Delivers a mail from `from` and returns what it became.
-    fn mail(&mut self, from: &str, to: &str, subject: &str, in_reply_to: Option<&str>, body: &str) -> Applied {
-        self.sent += 1;
-        let threading =
-            in_reply_to.map(|id| format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n")).unwrap_or_default();
-        let raw = format!(
-            "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <m{n}@mua.ac-exemple.fr>\r\n{threading}\
-             Date: Mon, 2 Mar 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
-            n = self.sent
-        );
-        match self.pipeline.process("support", &format!("k{}", self.sent), raw.as_bytes()).expect("recorded") {
-            Processed::Recorded(applied) => applied,
-            Processed::AlreadyRecorded => panic!("mail {} taken for an earlier one", self.sent),
-        }
-    }
-
-    /// Replies to the latest notification `from` received, keeping its
-    /// subject (as a mail client does) and quoting it below.
-    fn reply(&mut self, from: &str, body: &str) -> Applied {
-        let rows = self.pipeline.store().list_outbox(None).expect("outbox");
-        let last = rows.iter().rev().find(|r| r.recipient == from).expect("a notification to reply to");
-        let quoted =
-            format!("{body}\r\n\r\nLe 2 mars 2026, Support a écrit :\r\n> {}", last.body_text.replace('\n', "\n> "));
-        let (id, subject) = (last.message_id.clone(), format!("RE: {}", last.subject));
-        self.mail(from, "support-informatique@ac-exemple.fr", &subject, Some(&id), &quoted)
-    }
-
-    /// The notifications queued since the last call, in order.
-    fn queued(&mut self) -> Vec<Queued> {
-        let rows = self.pipeline.store().list_outbox(None).expect("outbox");
-        let new: Vec<Queued> = rows[self.seen_outbox..]
-            .iter()
-            .map(|r| format!("{} -> {} | {}", r.event, r.recipient, r.subject))
-            .collect();
-        self.seen_outbox = rows.len();
-        new
-    }
-
-    fn advance(&self, by: Duration) {
-        let mut now = self.clock.0.lock().expect("clock");
-        *now += by;
-    }
-
-    fn detail(&self, id: i64) -> mailgate::store::TicketDetail {
-        self.pipeline.store().ticket_detail(id).expect("ticket")
-    }
-
-    /// The names of ticket `id`'s groups in `role` ("assigned", "observer").
-    fn groups(&self, id: i64, role: &str) -> Vec<String> {
-        self.detail(id).groups.into_iter().filter(|g| g.role == role).map(|g| g.name).collect()
-    }
-}
-
-fn expect(queued: Vec<Queued>, expected: &[(&str, &str, &str)], step: &str) {
-    let expected: Vec<String> = expected.iter().map(|(e, r, s)| format!("{e} -> {r} | {s}")).collect();
-    assert_eq!(queued, expected, "{step}");
-}
 
 const LSU: &str = "[GLPI #0000001] Collège Jean Moulin";
 const LSU_TITLE: &str = "Impossible de verrouiller les livrets de 3e";

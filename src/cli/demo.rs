@@ -63,7 +63,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     for r in store.list_outbox(None)? {
         let written =
             r.delivered_to.as_deref().map(|p| relative(p, &dir)).unwrap_or_else(|| r.state.as_str().to_string());
-        notes.row(vec![format!("#{}", r.ticket_id), r.event, r.recipient, written]);
+        notes.row(vec![r.ticket_id.map(|t| format!("#{t}")).unwrap_or_default(), r.event, r.recipient, written]);
     }
     notes.print();
     println!(

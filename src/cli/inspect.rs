@@ -238,7 +238,7 @@ pub fn outbox(config: &Path, state: Option<String>, json: bool) -> anyhow::Resul
     for r in rows {
         table.row(vec![
             r.id.to_string(),
-            format!("#{}", r.ticket_id),
+            r.ticket_id.map(|t| format!("#{t}")).unwrap_or_default(),
             r.event,
             r.recipient,
             r.state.as_str().to_string(),

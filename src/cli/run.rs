@@ -33,6 +33,9 @@ pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
             if !report.closed.is_empty() {
                 eprintln!("mailgate: {} ticket(s) closed: their solution had no answer in time", report.closed.len());
             }
+            if report.digests > 0 {
+                eprintln!("mailgate: {} daily digest(s) of open tickets queued", report.digests);
+            }
             return Ok(if report.left_for_retry() > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
         }
         daemon.run(shutdown_signal(), reload_signals()).await?;

@@ -23,7 +23,7 @@ use crate::ticket::{Language, TicketType};
 pub use categories::CategoryTree;
 pub use connection::{TlsMode, is_loopback};
 pub use helpdesk::{Entity, Group, PriorityMatrix};
-pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials, TransportConfig};
+pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials, TimeOfDay, TransportConfig};
 use raw::RawConfig;
 pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};

@@ -1,7 +1,8 @@
 //! The `[notifications]` section: who notifications come from, how they
 //! leave (an `.eml` file per notification, or SMTP through the institution's
-//! relay), how a temporary failure is retried, and the per-address rate
-//! guard that stops a loop with a misconfigured responder from storming.
+//! relay), how a temporary failure is retried, the per-address rate guard
+//! that stops a loop with a misconfigured responder from storming, and when
+//! the optional daily digest goes out.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,6 +75,40 @@ pub struct Notifications {
     /// Past this many notifications to one address in an hour, further ones
     /// are held for an operator (`mailgate outbox retry`). 0: no limit.
     pub max_per_address_per_hour: u32,
+    /// When the daily digest of open tickets is queued, in the machine's
+    /// local time; None: no digest.
+    pub digest_at: Option<TimeOfDay>,
+}
+
+/// A time of day, "HH:MM", as written in `notifications.digest_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimeOfDay {
+    pub hour: u8,
+    pub minute: u8,
+}
+
+impl TimeOfDay {
+    /// "07:30" or "7:30"; the minutes always have two digits.
+    pub fn parse(text: &str) -> Option<TimeOfDay> {
+        let (hour, minute) = text.trim().split_once(':')?;
+        let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+            (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u8>().ok()).flatten()
+        };
+        let (hour, minute) = (digits(hour, 1..=2)?, digits(minute, 2..=2)?);
+        (hour < 24 && minute < 60).then_some(TimeOfDay { hour, minute })
+    }
+}
+
+impl std::fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}:{:02}", self.hour, self.minute)
+    }
+}
+
+impl serde::Serialize for TimeOfDay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl Notifications {
@@ -140,6 +175,12 @@ pub(super) fn validate(
         notify_technicians_on_new: n.notify_technicians_on_new.unwrap_or(true),
         retry: retry(n.retry.as_ref())?,
         max_per_address_per_hour: n.max_per_address_per_hour.unwrap_or(20),
+        digest_at: match n.digest_at.as_deref() {
+            None => None,
+            Some(text) => Some(TimeOfDay::parse(text).ok_or_else(|| {
+                err("digest_at", format!("expected a time of day \"HH:MM\" such as \"07:30\", got \"{text}\""))
+            })?),
+        },
     })
 }
 

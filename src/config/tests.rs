@@ -350,3 +350,22 @@ fn check_config_shows_groups_entities_categories_and_rules_with_their_regex_as_w
         assert!(shown.contains(fragment), "`{fragment}` missing from:\n{shown}");
     }
 }
+
+#[test]
+fn the_digest_time_is_optional_and_must_read_hh_mm() {
+    assert_eq!(load(EXAMPLE).expect("example").notifications.digest_at, None, "no digest unless asked");
+    let with = |value: &str| {
+        EXAMPLE.replacen("transport = \"file\"", &format!("transport = \"file\"\ndigest_at = \"{value}\""), 1)
+    };
+    for (text, expected) in [("07:30", (7, 30)), ("7:30", (7, 30)), ("00:00", (0, 0)), ("23:59", (23, 59))] {
+        let c = load(&with(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(c.notifications.digest_at, Some(TimeOfDay { hour: expected.0, minute: expected.1 }), "{text}");
+    }
+    let shown = load(&with("7:30")).expect("valid").to_display_toml();
+    assert!(shown.contains("digest_at = \"07:30\""), "{shown}");
+    for bad in ["7h30", "24:00", "07:60", "07:3", "0730", "", "07:30:00", "-1:30", "+7:30"] {
+        let line = error_line(&with(bad));
+        assert!(line.contains("notifications.digest_at") && line.contains("HH:MM"), "{bad}: {line}");
+        assert!(!line.contains('\n'), "{bad}: {line}");
+    }
+}

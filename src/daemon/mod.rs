@@ -70,6 +70,8 @@ pub struct PassReport {
     pub outbox: DrainReport,
     /// Tickets closed because their solution had no answer in time.
     pub closed: Vec<crate::ticket::TicketId>,
+    /// Daily digests queued (and sent with the outbox) by this pass.
+    pub digests: usize,
 }
 
 impl PassReport {
@@ -152,6 +154,7 @@ impl Daemon {
             report.sources.push((source.name().to_string(), r));
         }
         report.closed = self.writer.close_unanswered_solutions().await?;
+        report.digests = self.writer.queue_digests().await?.len();
         let intake_time = started.elapsed();
         report.outbox = self.drain_outbox().await?;
         tracing::info!(

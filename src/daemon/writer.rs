@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, PipelineError, Processed};
 use crate::source::RawMessage;
+use crate::store::QueuedDigest;
 use crate::ticket::TicketId;
 
 type Results = Vec<Result<Processed, PipelineError>>;
@@ -36,6 +37,10 @@ enum Job {
     /// The life-cycle timer: close the tickets whose solution had no answer.
     CloseUnanswered {
         reply: oneshot::Sender<Result<Vec<TicketId>, PipelineError>>,
+    },
+    /// The digest timer: queue the day's digests once their time has come.
+    QueueDigests {
+        reply: oneshot::Sender<Result<Vec<QueuedDigest>, PipelineError>>,
     },
     /// New rules and templates; answers with the new notifier for the outbox.
     Reload {
@@ -107,6 +112,13 @@ impl Writer {
                             }
                             let _ = reply.send(result);
                         }
+                        Job::QueueDigests { reply } => {
+                            let result = pipeline.queue_digests();
+                            if result.as_ref().is_ok_and(|queued| !queued.is_empty()) {
+                                committed.notify_one();
+                            }
+                            let _ = reply.send(result);
+                        }
                         Job::Reload { config, reply } => {
                             let _ = reply.send(pipeline.reload(config));
                         }
@@ -151,6 +163,13 @@ impl Writer {
     pub async fn close_unanswered_solutions(&self) -> Result<Vec<TicketId>, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::CloseUnanswered { reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+
+    /// Queues the day's digests when they are due and not yet queued.
+    pub async fn queue_digests(&self) -> Result<Vec<QueuedDigest>, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::QueueDigests { reply }).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::Filing;
 use super::thread::{self, ThreadMatch};
 use super::{Decision, TicketFacts, View, policy};
 use crate::config::{Config, FollowupPolicy};
@@ -44,6 +43,7 @@ impl Intake {
         }
         if mail.from.as_ref().is_some_and(|f| f.address == self.own_address)
             || thread::ticket_named_by(&mail.message_id, &self.our_domain).is_some()
+            || thread::is_digest(&mail.message_id, &self.our_domain)
         {
             return Decision::Ignore {
                 reason: "from mailgate's own address: never answered, so it cannot loop".into(),
@@ -76,7 +76,14 @@ impl Intake {
                 let note = format!("the subject names ticket #{n}, which does not exist");
                 self.new_ticket(mail, from, Some(note), None)
             }
-            ThreadMatch::None => self.new_ticket(mail, from, None, None),
+            ThreadMatch::None => {
+                // A person answered the daily digest, which is about many
+                // tickets: what they wrote is a request of its own.
+                let note = mail.thread_ids().any(|id| thread::is_digest(id, &self.our_domain)).then(|| {
+                    "a reply to the daily digest, which names no ticket, so it opens a ticket of its own".to_string()
+                });
+                self.new_ticket(mail, from, note, None)
+            }
         }
     }
 
@@ -98,7 +105,7 @@ impl Intake {
                 format!("{} is not an actor of ticket #{}, so the reply opens its own ticket", from.address, facts.id);
             return self.new_ticket(mail, from, Some(note), Some(facts.id));
         };
-        if facts.status.is_finished() && role.is_requester_side() && !self.config.tickets.reopen_on_reply {
+        if facts.status.is_finished() && role == Role::Requester && !self.config.tickets.reopen_on_reply {
             let note = format!("ticket #{} is {} and tickets.reopen_on_reply is false", facts.id, facts.status);
             return self.new_ticket(mail, from, Some(note), Some(facts.id));
         }
@@ -122,32 +129,15 @@ impl Intake {
             return Decision::Refuse { reason: format!("rule \"{rule}\": {reason}") };
         }
         let mut observers = self.observers(mail, &requester);
-        let mut observer_groups = Vec::new();
-        for target in routing.observers {
-            match target {
-                ObserverTarget::Group(name) => observer_groups.push(name),
-                ObserverTarget::Person(address) => {
-                    if address != requester.address && !observers.iter().any(|o| o.address == address) {
-                        observers.push(Mailbox::new(&address, None));
-                    }
-                }
+        for target in &routing.observers {
+            if let ObserverTarget::Person(address) = target
+                && *address != requester.address
+                && !observers.iter().any(|o| o.address == *address)
+            {
+                observers.push(Mailbox::new(address, None));
             }
         }
-        let technician = routing.technician.map(|t| Mailbox::new(&t, self.config.technician_name(&t)));
-        let filing = Filing {
-            rule: routing.rule,
-            ticket_type: routing.ticket_type,
-            category: routing.category,
-            urgency: routing.urgency,
-            impact: routing.impact,
-            priority: routing.priority,
-            entity: routing.entity,
-            location: routing.location,
-            group: routing.group,
-            technician,
-            observer_groups,
-        };
-        Decision::NewTicket { title: self.title(mail), observers, requester, filing, note, related }
+        Decision::NewTicket { title: self.title(mail), observers, requester, routing, note, related }
     }
 
     /// The subject without prefixes and token; failing that the first line

@@ -12,7 +12,8 @@ pub use decide::Intake;
 
 use crate::lifecycle::{AutoReply, Plan};
 use crate::mail::Mailbox;
-use crate::ticket::{Role, Status, TicketId, TicketType};
+use crate::routing::Routing;
+use crate::ticket::{Role, Status, TicketId};
 
 /// The recorded fate of a message, as stored and shown in `messages list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -53,8 +54,10 @@ pub enum Decision {
     NewTicket {
         title: String,
         requester: Mailbox,
+        /// Cc'd colleagues and the persons the rule adds.
         observers: Vec<Mailbox>,
-        filing: Filing,
+        /// Where the rules filed it; never a refusal here.
+        routing: Routing,
         note: Option<String>,
         related: Option<TicketId>,
     },
@@ -70,43 +73,6 @@ pub enum Decision {
     Ignore { reason: String },
     /// The same mail was already recorded as message `of`.
     Duplicate { of: i64 },
-}
-
-/// Where a new ticket is filed and who handles it, from the routing rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filing {
-    /// The rule that matched, for the record.
-    pub rule: Option<String>,
-    pub ticket_type: TicketType,
-    pub category: Option<String>,
-    pub urgency: u8,
-    pub impact: u8,
-    pub priority: u8,
-    pub entity: String,
-    pub location: Option<String>,
-    pub group: Option<String>,
-    pub technician: Option<Mailbox>,
-    pub observer_groups: Vec<String>,
-}
-
-impl Filing {
-    /// A ticket no rule filed: an incident of medium urgency and impact in
-    /// `entity`, for nobody in particular.
-    pub fn unrouted(entity: &str) -> Filing {
-        Filing {
-            rule: None,
-            ticket_type: TicketType::Incident,
-            category: None,
-            urgency: 3,
-            impact: 3,
-            priority: 3,
-            entity: entity.to_string(),
-            location: None,
-            group: None,
-            technician: None,
-            observer_groups: Vec::new(),
-        }
-    }
 }
 
 impl Decision {

@@ -176,6 +176,24 @@ fn decisions() {
             "From: jean.bernard@ac-exemple.fr\nSubject: RE: [GLPI #2] Pronote",
             "new \"Pronote\" related #2 (noted)",
         ),
+        (
+            "a reply to the daily digest names no ticket: it opens a ticket of its own",
+            true,
+            "From: alice.martin@ac-exemple.fr\nSubject: RE: [GLPI] Vos tickets ouverts – 2 tickets\nIn-Reply-To: <mailgate.digest.0123456789abcdef@ac-exemple.fr>",
+            "new \"[GLPI] Vos tickets ouverts – 2 tickets\" (noted)",
+        ),
+        (
+            "a reply to the digest whose subject names a ticket goes to that ticket",
+            true,
+            "From: alice.martin@ac-exemple.fr\nSubject: [GLPI #1] Imprimante\nIn-Reply-To: <mailgate.digest.0123456789abcdef@ac-exemple.fr>",
+            "followup #1 by technician -> assigned assigned",
+        ),
+        (
+            "a digest that comes back is mailgate's own mail",
+            true,
+            "From: alice.martin@ac-exemple.fr\nMessage-ID: <mailgate.digest.0123456789abcdef@ac-exemple.fr>\nSubject: [GLPI] Vos tickets ouverts – 2 tickets",
+            "ignore",
+        ),
         ("a foreign sender is refused", true, "From: x@gmail.com\nSubject: [GLPI #1]", "refuse"),
         ("a blocked address is refused", true, "From: banni@ac-exemple.fr\nSubject: hello", "refuse"),
         (

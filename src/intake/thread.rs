@@ -3,7 +3,8 @@
 //! generated for N (or that GLPI generated, so that threads begun before the
 //! switch keep working), or the Message-ID of a mail already recorded on N;
 //! or its subject carries the token `[TAG #N]`. Headers come first because
-//! users edit subjects and clients keep headers.
+//! users edit subjects and clients keep headers. The daily digest's
+//! Message-ID names no ticket: a reply to it belongs to none.
 
 use std::sync::LazyLock;
 
@@ -24,6 +25,19 @@ pub fn notification_message_id(ticket: TicketId, event: Event, nonce: &str, doma
 /// clients group the whole conversation even when messages are missing.
 pub fn thread_root_message_id(ticket: TicketId, domain: &str) -> String {
     format!("mailgate.{ticket}@{domain}")
+}
+
+/// mailgate's Message-ID for a daily digest. It names no ticket, so that a
+/// reply to it cannot land on any one of the tickets it lists.
+pub fn digest_message_id(nonce: &str, domain: &str) -> String {
+    format!("mailgate.digest.{nonce}@{domain}")
+}
+
+/// Whether `message_id` is a digest that mailgate generated on `our_domain`.
+pub fn is_digest(message_id: &str, our_domain: &str) -> bool {
+    static DIGEST: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^mailgate\.digest\.[0-9a-f]+@(.+)$").expect("static regex"));
+    DIGEST.captures(message_id).and_then(|c| c.get(1)).is_some_and(|d| d.as_str().eq_ignore_ascii_case(our_domain))
 }
 
 /// The ticket a Message-ID was generated for, by mailgate (on `our_domain`)
@@ -90,6 +104,7 @@ mod tests {
             ("GLPI thread root", "GLPI-Ticket-42@glpi.ac-exemple.fr", Some(42)),
             ("GLPI other item type", "GLPI_5f3c-Problem-42/new.1@glpi", None),
             ("ticket zero is nobody", "mailgate.0@ac-exemple.fr", None),
+            ("a daily digest names no ticket", "mailgate.digest.3f2a9c0d1e4b5a69@ac-exemple.fr", None),
             ("a user's own id", "CAF3kd8=x@mail.gmail.com", None),
         ];
         for (name, id, expected) in cases {
@@ -102,5 +117,15 @@ mod tests {
         let id = notification_message_id(99, Event::Followup, "0123456789abcdef", "ac-exemple.fr");
         assert_eq!(ticket_named_by(&id, "ac-exemple.fr"), Some(99));
         assert_eq!(ticket_named_by(&thread_root_message_id(99, "ac-exemple.fr"), "ac-exemple.fr"), Some(99));
+    }
+
+    #[test]
+    fn a_digest_id_is_ours_and_names_no_ticket() {
+        let id = digest_message_id("0123456789abcdef", "ac-exemple.fr");
+        assert_eq!(ticket_named_by(&id, "ac-exemple.fr"), None);
+        assert!(is_digest(&id, "ac-exemple.fr"));
+        assert!(is_digest("mailgate.digest.0123abcd@AC-EXEMPLE.FR", "ac-exemple.fr"), "domain in any case");
+        assert!(!is_digest("mailgate.digest.0123@evil.com", "ac-exemple.fr"), "another domain's is not ours");
+        assert!(!is_digest("mailgate.7.followup.ab@ac-exemple.fr", "ac-exemple.fr"));
     }
 }

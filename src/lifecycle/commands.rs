@@ -90,13 +90,16 @@ fn starts_with_command(s: &str) -> bool {
     s.strip_prefix('#').and_then(|r| r.chars().next()).is_some_and(char::is_alphabetic)
 }
 
-/// `#take #status pending` → [`#take`, `#status pending`].
+/// `#take #status pending` → [`#take`, `#status pending`]; any white space
+/// (a tab from a phone's keyboard) separates two commands.
 fn split_commands(line: &str) -> Vec<&str> {
     let mut starts: Vec<usize> = vec![0];
-    for (i, _) in line.match_indices(" #") {
-        if starts_with_command(&line[i + 1..]) {
-            starts.push(i + 1);
+    let mut previous_is_space = false;
+    for (i, c) in line.char_indices() {
+        if c == '#' && previous_is_space && starts_with_command(&line[i..]) {
+            starts.push(i);
         }
+        previous_is_space = c.is_whitespace();
     }
     starts.push(line.len());
     starts.windows(2).map(|w| line[w[0]..w[1]].trim()).collect()
@@ -148,8 +151,8 @@ pub fn requester_action(written: &str) -> Option<RequesterAction> {
     let hashed = first.starts_with('#');
     let word = fold(first.trim_start_matches('#').trim_end_matches(|c: char| !c.is_alphanumeric()));
     match word.as_str() {
-        "accept" | "accepter" | "accepte" => Some(RequesterAction::Accept),
-        "reject" | "refuser" | "refuse" => Some(RequesterAction::Reject),
+        "accept" | "accepted" | "accepter" | "accepte" | "acceptee" => Some(RequesterAction::Accept),
+        "reject" | "rejected" | "refuser" | "refuse" | "refusee" | "refused" => Some(RequesterAction::Reject),
         "cancel" | "annuler" if hashed => Some(RequesterAction::Cancel),
         _ => None,
     }
@@ -185,6 +188,7 @@ mod tests {
             ("blank lines before", "\n\n#take\n\nBonjour", vec![Take], 0, "Bonjour"),
             ("argument kept whole", "#category Scolarité > LSU", vec![Category("Scolarité > LSU".into())], 0, ""),
             ("two on one line", "#take #private\nnote", vec![Take, Private], 0, "note"),
+            ("a tab separates too", "#take\t#private", vec![Take, Private], 0, ""),
             ("french and accents", "#Résoudre\nRedémarrez.", vec![Solve], 0, "Redémarrez."),
             (
                 "status with words",
@@ -213,6 +217,8 @@ mod tests {
         let cases = [
             ("hash accept", "#accept", Some(Accept)),
             ("french word", "Accepter, merci !", Some(Accept)),
+            ("english past tense", "Accepted, thanks", Some(Accept)),
+            ("french participle", "Acceptée.", Some(Accept)),
             ("reject with reason", "refuser : l'imprimante ne marche toujours pas", Some(Reject)),
             ("hash reject in french", "#refuser", Some(Reject)),
             ("cancel needs the hash", "#annuler", Some(Cancel)),

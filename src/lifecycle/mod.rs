@@ -104,25 +104,30 @@ fn in_progress(facts: &TicketFacts) -> Status {
 
 fn requester_plan(facts: &TicketFacts, author: &Mailbox, role: Role, written: &str) -> Plan {
     let text = written.trim().to_string();
+    let answer = |changes: Vec<Change>, notice: Notice| Plan {
+        changes,
+        text: without_first_word(&text),
+        private: false,
+        notices: vec![notice],
+    };
     match commands::requester_action(written) {
-        Some(RequesterAction::Accept) if facts.status == Status::Solved => Plan {
-            changes: vec![Change::AcceptSolution, Change::Status(Status::Closed)],
-            text: without_first_word(&text),
-            private: false,
-            notices: vec![Notice::SolutionAccepted],
-        },
-        Some(RequesterAction::Reject) if facts.status == Status::Solved => Plan {
-            changes: vec![Change::RejectSolution, Change::Status(in_progress(facts))],
-            text,
-            private: false,
-            notices: vec![Notice::SolutionRejected],
-        },
-        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => Plan {
-            changes: vec![Change::Status(Status::Cancelled)],
-            text: without_first_word(&text),
-            private: false,
-            notices: vec![Notice::StatusChanged { previous: facts.status }],
-        },
+        Some(RequesterAction::Accept) if facts.status == Status::Solved => {
+            answer(vec![Change::AcceptSolution, Change::Status(Status::Closed)], Notice::SolutionAccepted)
+        }
+        Some(RequesterAction::Reject) if facts.status == Status::Solved => {
+            answer(vec![Change::RejectSolution, Change::Status(in_progress(facts))], Notice::SolutionRejected)
+        }
+        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => {
+            answer(vec![Change::Status(Status::Cancelled)], Notice::StatusChanged { previous: facts.status })
+        }
+        // A late "accepter" (after the automatic close) or a second
+        // "#annuler" must not re-open what it meant to end: what follows the
+        // word is kept, and nobody is disturbed for the word alone.
+        Some(RequesterAction::Accept | RequesterAction::Cancel) if facts.status.is_finished() => {
+            let text = without_first_word(&text);
+            let notices = if text.is_empty() { Vec::new() } else { vec![Notice::Followup] };
+            Plan { changes: Vec::new(), text, private: false, notices }
+        }
         _ => followup_plan(facts, role, &text),
     }
 }

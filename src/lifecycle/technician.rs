@@ -5,7 +5,7 @@
 //! never has to guess which half of their mail took effect.
 
 use super::commands::{self, Command, fold};
-use super::{Assignee, AutoReply, Change, Notice, Plan, in_progress};
+use super::{Assignee, AutoReply, Change, Notice, Plan};
 use crate::config::Config;
 use crate::intake::TicketFacts;
 use crate::intake::policy;
@@ -30,6 +30,12 @@ pub(super) fn plan(facts: &TicketFacts, author: &Mailbox, written: &str, config:
     }
     if work.solve && work.plan.private {
         errors.push("#solve and #private: a solution is sent to the requester, it cannot be private".into());
+    }
+    if work.solve && facts.status.is_finished() {
+        errors.push(format!(
+            "#solve: the ticket is {}; re-open it first with #status assigned",
+            facts.status.label(config.institution.language)
+        ));
     }
     if work.solve && work.status.is_some() {
         errors.push("#solve and #status: #solve already sets the status to solved".into());
@@ -68,7 +74,8 @@ impl Work<'_> {
                 Some(status) => self.status = Some(status),
                 None => {
                     return Err(format!(
-                        "#status {word}: expected assigned (en cours), planned (planifié), pending (en attente), solved (résolu) or closed (clos)"
+                        "#status {}: expected assigned (en cours), planned (planifié), pending (en attente), solved (résolu) or closed (clos)",
+                        shown(word)
                     ));
                 }
             },
@@ -95,7 +102,7 @@ impl Work<'_> {
             }
             Command::Type(word) => {
                 let kind = TicketType::parse(word)
-                    .ok_or_else(|| format!("#type {word}: expected incident or request (demande)"))?;
+                    .ok_or_else(|| format!("#type {}: expected incident or request (demande)", shown(word)))?;
                 self.plan.changes.push(Change::Type(kind));
             }
             Command::Help => {}
@@ -133,14 +140,15 @@ impl Work<'_> {
             self.plan.changes.push(Change::AssignGroup(name.clone()));
             self.plan.notices.push(Notice::Assigned(Assignee::Group(name)));
         } else {
-            let address = fold(target.trim().trim_matches(['<', '>']));
-            if !self.config.is_technician(&address) {
+            let address = address_in(target).map(|m| m.address).filter(|a| self.config.is_technician(a));
+            let Some(address) = address else {
                 let groups: Vec<&str> = self.config.groups.iter().map(|g| g.name.as_str()).collect();
                 return Err(format!(
-                    "#assign {target}: no group or technician of that name (groups: {})",
+                    "#assign {}: no group or technician of that name (groups: {})",
+                    shown(target),
                     if groups.is_empty() { "none configured".to_string() } else { groups.join(", ") }
                 ));
-            }
+            };
             if !self.facts.technicians.contains(&address) {
                 let name = self.config.technician_name(&address);
                 let who = Mailbox::new(&address, name);
@@ -159,9 +167,12 @@ impl Work<'_> {
             }
             return Ok(());
         }
-        let who = Mailbox::new(target.trim().trim_matches(['<', '>']), None);
+        let not_one = |reason: String| {
+            format!("#observer {}: not a group, nor an address of the institution ({reason})", shown(target))
+        };
+        let who = address_in(target).ok_or_else(|| not_one("not one mail address".into()))?;
         if let Some(reason) = policy::refusal(Some(&who), &self.config.institution) {
-            return Err(format!("#observer {target}: not a group, nor an address of the institution ({reason})"));
+            return Err(not_one(reason));
         }
         if !self.facts.observers.contains(&who.address) {
             self.plan.changes.push(Change::ObservePerson(who));
@@ -184,17 +195,22 @@ impl Work<'_> {
             self.plan.notices.push(Notice::SolutionProposed);
             return self.plan;
         }
-        // A plain answer on a ticket nobody has taken takes it.
+        // A plain answer on a ticket nobody has taken takes it, when the
+        // author is of the group in charge (or no group is): a technician
+        // who only observes, or another group's, adds a note and no more.
         let untaken = self.facts.technicians.is_empty() && !self.plan.changes.iter().any(is_assignment);
-        if untaken && self.plan.changes.is_empty() && !self.plan.text.is_empty() {
+        let in_charge = self.facts.assigned_groups.is_empty()
+            || self
+                .facts
+                .assigned_groups
+                .iter()
+                .any(|g| self.config.group(g).is_some_and(|g| g.has_member(&self.author.address)));
+        let observing = self.facts.observers.contains(&self.author.address);
+        if untaken && in_charge && !observing && self.plan.changes.is_empty() && !self.plan.text.is_empty() {
             self.plan.changes.push(Change::AssignTechnician(self.author.clone()));
             self.start_work();
         }
-        // A technician's answer to a ticket left solved or closed re-opens it.
-        let status = self.status.or(self.started).or_else(|| {
-            (!self.plan.text.is_empty() && matches!(previous, Status::Solved | Status::Closed))
-                .then(|| in_progress(self.facts))
-        });
+        let status = self.status.or(self.started);
         if let Some(status) = status.filter(|s| *s != previous) {
             self.plan.changes.push(Change::Status(status));
             if status == Status::Closed {
@@ -252,5 +268,28 @@ fn level(word: &str) -> Option<u8> {
 }
 
 fn level_error(name: &str, word: &str) -> String {
-    format!("#{name} {word}: expected 1 (very low) to 5 (very high)")
+    format!("#{name} {}: expected 1 (very low) to 5 (very high)", shown(word))
+}
+
+/// The one address in `#assign a@b`, `#observer Paul <p@b>`; `None` for a
+/// list, a name alone or anything else a mail could not be sent to.
+fn address_in(target: &str) -> Option<Mailbox> {
+    let target = target.trim();
+    let address = match (target.rfind('<'), target.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &target[open + 1..close],
+        _ => target,
+    };
+    let valid = address.matches('@').count() == 1
+        && !address.starts_with('@')
+        && !address.ends_with('@')
+        && !address.contains(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"'));
+    valid.then(|| Mailbox::new(address, None))
+}
+
+/// A user's argument as echoed in an error answer: a line, not a page.
+fn shown(argument: &str) -> String {
+    match argument.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &argument[..i]),
+        None => argument.to_string(),
+    }
 }

@@ -34,6 +34,17 @@ fn config() -> Config {
     Config::from_toml(CONFIG, Path::new("t.toml"), Path::new("/")).expect("config")
 }
 
+/// A ticket of Marie's in `status`, escalated to the BAI, with the LSU
+/// referents and René observing.
+fn escalated(status: Status) -> TicketFacts {
+    TicketFacts {
+        assigned_groups: vec!["dsi-bai".into()],
+        observer_groups: vec!["referents-lsu".into()],
+        observers: vec![REFERENT.into()],
+        ..ticket(status, false)
+    }
+}
+
 /// A ticket of Marie's in `status`, in the hands of the LSU referents,
 /// taken by René when `taken`.
 fn ticket(status: Status, taken: bool) -> TicketFacts {
@@ -249,7 +260,7 @@ fn replies_and_what_they_do() {
             REQUESTER,
             Requester,
             "#refuser toujours en panne",
-            "reject, status assigned => solution rejected \"#refuser toujours en panne\"",
+            "reject, status assigned => solution rejected \"toujours en panne\"",
         ),
         (
             "a plain reply to a solved ticket re-opens it too",
@@ -282,6 +293,94 @@ fn replies_and_what_they_do() {
             Requester,
             "#take\n#status closed",
             " => followup \"#take\n#status closed\"",
+        ),
+        (
+            "an escalated referent's note does not take the ticket back",
+            escalated(Assigned),
+            REFERENT,
+            Technician,
+            "Pour info, même souci l'an dernier.",
+            " => followup \"Pour info, même souci l'an dernier.\"",
+        ),
+        (
+            "a plain answer from outside the group in charge takes nothing",
+            ticket(Assigned, false),
+            "bai@ac-exemple.fr",
+            Technician,
+            "Je connais ce problème.",
+            " => followup \"Je connais ce problème.\"",
+        ),
+        (
+            "the group in charge's member takes it by answering",
+            escalated(Assigned),
+            "bai@ac-exemple.fr",
+            Technician,
+            "Je m'en charge.",
+            "assign bai@ac-exemple.fr => followup \"Je m'en charge.\"",
+        ),
+        (
+            "a technician's note on a closed ticket does not re-open it",
+            ticket(Closed, true),
+            REFERENT,
+            Technician,
+            "Clôturé avec le fournisseur.",
+            " => followup \"Clôturé avec le fournisseur.\"",
+        ),
+        (
+            "a solution on a closed ticket is refused",
+            ticket(Closed, true),
+            REFERENT,
+            Technician,
+            "#solve\nEncore une chose.",
+            "errors: #solve: the ticket is Clos; re-open it first with #status assigned",
+        ),
+        (
+            "an observer named with a display name",
+            ticket(Assigned, true),
+            REFERENT,
+            Technician,
+            "#observer Paul Durand <Paul@ac-exemple.fr>",
+            "observer paul@ac-exemple.fr => ",
+        ),
+        (
+            "two addresses are not one observer",
+            ticket(Assigned, true),
+            REFERENT,
+            Technician,
+            "#observer a@ac-exemple.fr, b@ac-exemple.fr",
+            "errors: #observer a@ac-exemple.fr, b@ac-exemple.fr: not a group, nor an address of the institution (not one mail address)",
+        ),
+        (
+            "a late acceptance after the automatic close changes nothing",
+            ticket(Closed, true),
+            REQUESTER,
+            Requester,
+            "Accepter, merci",
+            " => followup \"merci\"",
+        ),
+        (
+            "a second cancel on a cancelled ticket is silent",
+            ticket(Cancelled, true),
+            REQUESTER,
+            Requester,
+            "#annuler",
+            " => ",
+        ),
+        (
+            "the requester's plain reply re-opens a closed ticket",
+            ticket(Closed, true),
+            REQUESTER,
+            Requester,
+            "Ça recommence.",
+            "status assigned => followup \"Ça recommence.\"",
+        ),
+        (
+            "an observer's thanks leave a closed ticket closed",
+            ticket(Closed, true),
+            "paul@ac-exemple.fr",
+            Observer,
+            "merci",
+            " => followup \"merci\"",
         ),
         (
             "an observer cannot accept for the requester",

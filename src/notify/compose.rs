@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use minijinja::{Value, context};
 use serde::Serialize;
 
+use super::digest::StaffMember;
 use super::recipients::{Audience, GroupAudience, recipients};
 use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger};
 use crate::config::Config;
@@ -21,17 +22,20 @@ use crate::ticket::{Event, Language, Role, Status, TicketType, display_number, l
 
 /// Everything needed to compose notifications, prepared once per configuration.
 pub struct Notifier {
-    templates: Templates,
-    language: Language,
-    tag: String,
-    entity: String,
+    pub(super) templates: Templates,
+    pub(super) language: Language,
+    pub(super) tag: String,
+    /// The institution's name.
+    pub(super) entity: String,
     ticket_url: String,
-    domain: String,
+    pub(super) domain: String,
     own_address: String,
     technicians: Vec<Person>,
     groups: Vec<GroupAudience>,
     /// Group name → the label people read ("Référents LSU").
     group_labels: Vec<(String, String)>,
+    /// Who may get the daily digest.
+    pub(super) staff: Vec<StaffMember>,
     notify_technicians_on_new: bool,
     auto_close_days: u32,
 }
@@ -57,17 +61,23 @@ impl Notifier {
                 .iter()
                 .map(|g| GroupAudience {
                     name: g.name.clone(),
-                    people: match &g.mail {
-                        Some(list) => vec![Person { email: list.clone(), name: Some(g.display_name().to_string()) }],
-                        None => g
-                            .members
-                            .iter()
-                            .map(|m| Person { email: m.clone(), name: config.technician_name(m).map(str::to_string) })
-                            .collect(),
-                    },
+                    // The list address reads as the group; a member by name.
+                    people: g
+                        .recipients()
+                        .into_iter()
+                        .map(|email| Person {
+                            email: email.to_string(),
+                            name: if g.mail.as_deref() == Some(email) {
+                                Some(g.display_name().to_string())
+                            } else {
+                                config.technician_name(email).map(str::to_string)
+                            },
+                        })
+                        .collect(),
                 })
                 .collect(),
             group_labels: config.groups.iter().map(|g| (g.name.clone(), g.display_name().to_string())).collect(),
+            staff: super::digest::staff(config),
             notify_technicians_on_new: config.notifications.notify_technicians_on_new,
             auto_close_days: config.tickets.auto_close_days,
         })
@@ -107,22 +117,32 @@ impl Notifier {
     }
 
     /// The HTML alternative of a queued notification: the layout around its
-    /// text, with the ticket link as a button.
+    /// text, with the ticket link as a button. A digest, about many
+    /// tickets, has no button: `ticket` and `url` are none.
     pub fn html(&self, row: &OutboxRow) -> String {
         let separator = self.separator();
         let text = row.body_text.strip_prefix(separator).unwrap_or(&row.body_text).trim_start();
+        let none = Value::from(());
         self.templates.render_html(&context! {
             text,
             separator,
             subject => &row.subject,
-            url => self.ticket_url(row.ticket_id),
+            url => row.ticket_id.map_or(none.clone(), |t| Value::from(self.ticket_url(t))),
             tag => &self.tag,
             language => self.language.code(),
-            ticket => context! { number => display_number(row.ticket_id) },
+            ticket => row.ticket_id.map_or(none, |t| context! { number => display_number(t) }),
         })
     }
 
-    fn separator(&self) -> &'static str {
+    /// The label people read for a group name ("Référents LSU").
+    pub(super) fn group_label(&self, name: &str) -> String {
+        self.group_labels
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or(name.to_string(), |(_, l)| l.clone())
+    }
+
+    pub(super) fn separator(&self) -> &'static str {
         match self.language {
             Language::Fr => SEPARATOR_FR,
             Language::En => SEPARATOR_EN,
@@ -155,7 +175,7 @@ impl Notifier {
                 let context = self.context(ticket, trigger, &recipient, role, &url, &subject, separator);
                 let text = format!("{separator}\n\n{}\n", self.templates.render_text(event, &context).trim_end());
                 Notification {
-                    ticket: ticket.id,
+                    ticket: Some(ticket.id),
                     event,
                     message_id: notification_message_id(
                         ticket.id,
@@ -184,9 +204,7 @@ impl Notifier {
         subject: &str,
         separator: &str,
     ) -> Value {
-        let group_label = |name: &String| {
-            self.group_labels.iter().find(|(n, _)| n == name).map_or(name.clone(), |(_, label)| label.clone())
-        };
+        let group_label = |name: &String| self.group_label(name);
         let assignee = trigger.assignee.as_ref().map(|a| match a {
             Assignee::Group(name) => AssigneeForTemplate { name: group_label(name), email: None, group: true },
             Assignee::Technician(m) => {
@@ -275,7 +293,8 @@ fn nonce(ticket: crate::ticket::TicketId, event: Event, recipient: &str, trigger
     sha256_hex(seed.as_bytes())[..16].to_string()
 }
 
-/// A ticket with every field filled, to check templates at load.
+/// A ticket with every field filled, to check templates at load, and the
+/// lines of a daily digest (`tickets`).
 pub(crate) fn sample_context(language: Language) -> Value {
     let person = Person { email: "marie.dupont@example.org".into(), name: Some("Marie Dupont".into()) };
     let ticket = TicketContext {
@@ -327,5 +346,5 @@ pub(crate) fn sample_context(language: Language) -> Value {
         errors: &errors,
         auto_close_days: 7,
     });
-    context! { text => "Texte", ..context }
+    context! { text => "Texte", tickets => super::digest::sample_lines(language), ..context }
 }

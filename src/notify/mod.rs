@@ -1,10 +1,12 @@
 //! Notifications: who hears about a ticket event ([`recipients`]), what they
-//! read ([`templates`], [`compose`]), and how it leaves ([`transport`],
-//! [`sender`]). Composing is pure and happens inside the transaction of the
-//! change, so the outbox row holds the finished mail; sending happens later,
-//! from the outbox, through a [`transport::Transport`].
+//! read ([`templates`], [`compose`]), the daily [`digest`] of open tickets,
+//! and how it leaves ([`transport`], [`sender`]). Composing is pure and
+//! happens inside the transaction of the change, so the outbox row holds the
+//! finished mail; sending happens later, from the outbox, through a
+//! [`transport::Transport`].
 
 pub mod compose;
+pub mod digest;
 pub mod recipients;
 pub mod sender;
 pub mod smtp;
@@ -102,7 +104,8 @@ impl Trigger {
 /// One finished notification to one recipient, ready for the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
-    pub ticket: TicketId,
+    /// The ticket it is about; None for the daily digest, which is about many.
+    pub ticket: Option<TicketId>,
     pub event: Event,
     pub recipient: String,
     pub subject: String,

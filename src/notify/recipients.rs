@@ -77,6 +77,8 @@ pub fn recipients(
             None => Vec::new(),
         },
         Event::CommandError | Event::Help => author(),
+        // About many tickets, and composed by `digest`, not per ticket.
+        Event::DailyDigest => Vec::new(),
         Event::Followup
         | Event::StatusChanged
         | Event::SolutionProposed

@@ -23,6 +23,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("fr/closed.txt", include_str!("../../templates/fr/closed.txt")),
     ("fr/command_error.txt", include_str!("../../templates/fr/command_error.txt")),
     ("fr/help.txt", include_str!("../../templates/fr/help.txt")),
+    ("fr/daily_digest.txt", include_str!("../../templates/fr/daily_digest.txt")),
     ("en/ticket_new.txt", include_str!("../../templates/en/ticket_new.txt")),
     ("en/ticket_new_staff.txt", include_str!("../../templates/en/ticket_new_staff.txt")),
     ("en/followup.txt", include_str!("../../templates/en/followup.txt")),
@@ -34,6 +35,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("en/closed.txt", include_str!("../../templates/en/closed.txt")),
     ("en/command_error.txt", include_str!("../../templates/en/command_error.txt")),
     ("en/help.txt", include_str!("../../templates/en/help.txt")),
+    ("en/daily_digest.txt", include_str!("../../templates/en/daily_digest.txt")),
     ("layout.html", include_str!("../../templates/layout.html")),
 ];
 

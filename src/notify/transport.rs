@@ -133,7 +133,7 @@ mod tests {
     fn row(subject: &str) -> OutboxRow {
         OutboxRow {
             id: 1,
-            ticket_id: 7,
+            ticket_id: Some(7),
             event: "ticket_new".into(),
             recipient: "marie.dupont@ac-exemple.fr".into(),
             subject: subject.into(),

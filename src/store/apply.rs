@@ -7,10 +7,11 @@ use rusqlite::{Connection, params};
 
 use super::changes::{self, ChangeContext};
 use super::{Store, StoreError, put_blob, tickets};
-use crate::intake::{Decision, Filing, Outcome};
+use crate::intake::{Decision, Outcome};
 use crate::lifecycle::{AutoReply, Change, Notice, Plan};
 use crate::mail::{InboundMail, Mailbox, reply};
 use crate::notify::{Notifier, Trigger};
+use crate::routing::{ObserverTarget, Routing};
 use crate::ticket::{Event, Role, Status, TicketId};
 
 /// A mail as handed over by a source, before any decision.
@@ -88,8 +89,8 @@ fn apply_in(
     let mut ticket = None;
     let mut events = Vec::new();
     match (decision, mail) {
-        (Decision::NewTicket { title, requester, observers, filing, related, .. }, Some(mail)) => {
-            let new = NewTicket { title, requester, observers, filing, related: *related };
+        (Decision::NewTicket { title, requester, observers, routing, related, .. }, Some(mail)) => {
+            let new = NewTicket { title, requester, observers, routing, related: *related };
             let id = create_ticket(tx, received.at, mail, &new)?;
             store_attachments(tx, id, None, message_row, mail)?;
             ticket = Some(id);
@@ -208,13 +209,13 @@ struct NewTicket<'a> {
     title: &'a str,
     requester: &'a Mailbox,
     observers: &'a [Mailbox],
-    filing: &'a Filing,
+    routing: &'a Routing,
     related: Option<TicketId>,
 }
 
 fn create_ticket(tx: &Connection, at: &str, mail: &InboundMail, new: &NewTicket<'_>) -> Result<TicketId, StoreError> {
     let description = reply::before_separator(&mail.text);
-    let f = new.filing;
+    let f = new.routing;
     // A ticket filed to someone is in progress from the start, as in GLPI.
     let status = if f.group.is_some() || f.technician.is_some() { Status::Assigned } else { Status::New };
     tx.prepare_cached(
@@ -255,10 +256,13 @@ fn create_ticket(tx: &Connection, at: &str, mail: &InboundMail, new: &NewTicket<
         changes.push(Change::AssignGroup(group.clone()));
     }
     if let Some(technician) = &f.technician {
-        changes.push(Change::AssignTechnician(technician.clone()));
+        changes.push(Change::AssignTechnician(Mailbox::new(technician, None)));
     }
-    for group in &f.observer_groups {
-        changes.push(Change::ObserveGroup(group.clone()));
+    for target in &f.observers {
+        // Persons were added with the Cc'd observers above.
+        if let ObserverTarget::Group(group) = target {
+            changes.push(Change::ObserveGroup(group.clone()));
+        }
     }
     // The history names the rule that filed the ticket as the actor.
     let rule = Mailbox { address: format!("rule:{}", f.rule.as_deref().unwrap_or("-")), name: None };

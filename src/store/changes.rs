@@ -9,7 +9,7 @@ use super::StoreError;
 use super::tickets::{add_actor, history, set_status};
 use crate::lifecycle::Change;
 use crate::mail::Mailbox;
-use crate::ticket::{Role, TicketId};
+use crate::ticket::{Role, Status, TicketId};
 
 /// What the changes are applied for: the ticket, who made them, when, and
 /// the followup carrying the reply's text (the solution's text, for
@@ -26,7 +26,18 @@ pub(super) fn apply(tx: &Connection, c: &ChangeContext<'_>, changes: &[Change]) 
     let (ticket, actor, at) = (c.ticket, c.author.address.as_str(), c.at);
     for change in changes {
         match change {
-            Change::Status(status) => set_status(tx, ticket, *status, actor, at)?,
+            Change::Status(status) => {
+                // A solution still waiting when the ticket leaves "solved"
+                // by another way (a technician closes it, the requester
+                // cancels, work resumes) is settled, so that it is neither
+                // left waiting nor later recorded as someone else's verdict.
+                let old: String =
+                    tx.prepare_cached("SELECT status FROM tickets WHERE id = ?1")?.query_row([ticket], |r| r.get(0))?;
+                if old == Status::Solved.as_str() && *status != Status::Solved {
+                    decide_solution(tx, c, if *status == Status::Closed { "accepted" } else { "rejected" })?;
+                }
+                set_status(tx, ticket, *status, actor, at)?;
+            }
             Change::AssignTechnician(who) => {
                 add_actor(tx, ticket, Role::Technician, who)?;
                 history(tx, ticket, at, actor, "assigned", &who.address)?;
@@ -72,6 +83,8 @@ pub(super) fn apply(tx: &Connection, c: &ChangeContext<'_>, changes: &[Change]) 
                     "INSERT INTO solutions (ticket_id, followup_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![ticket, c.followup, actor, c.text, at])?;
+                // The approval delay counts from the latest solution.
+                tx.prepare_cached("UPDATE tickets SET solved_at = ?1 WHERE id = ?2")?.execute(params![at, ticket])?;
                 history(tx, ticket, at, actor, "solution_proposed", "")?;
             }
             Change::AcceptSolution => {

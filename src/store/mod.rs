@@ -10,6 +10,7 @@ mod admin;
 mod apply;
 mod changes;
 mod counts;
+mod digest;
 mod messages;
 mod outbox;
 mod ticket_queries;
@@ -25,6 +26,7 @@ use rusqlite::{Connection, OptionalExtension};
 pub use admin::{BackupReport, Purged, Stats, Tally};
 pub use apply::{Applied, Received};
 pub use counts::Counts;
+pub use digest::QueuedDigest;
 pub use messages::MessageRecord;
 pub use outbox::{Delivered, OutboxRow, OutboxState};
 pub use ticket_queries::{
@@ -37,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_outbox_guard.sql"),
     include_str!("migrations/0003_life_cycle.sql"),
+    include_str!("migrations/0004_digest.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

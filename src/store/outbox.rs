@@ -41,7 +41,8 @@ impl OutboxState {
 #[derive(Debug, Clone, Serialize)]
 pub struct OutboxRow {
     pub id: i64,
-    pub ticket_id: TicketId,
+    /// None for a daily digest, which is about many tickets.
+    pub ticket_id: Option<TicketId>,
     pub event: String,
     #[serde(rename = "to")]
     pub recipient: String,

@@ -4,7 +4,7 @@
 //! Each ticket closes in its own savepoint of one transaction, with its
 //! history line and notifications, like a mail's effects.
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::changes::{self, ChangeContext};
 use super::{Store, StoreError, tickets};
@@ -36,19 +36,40 @@ impl Store {
         // A batch of mails left open by group commit is committed first: a
         // transaction cannot start inside it.
         self.end_batch(true)?;
-        let tx = self.conn.transaction()?;
+        let mut tx = self.conn.transaction()?;
+        let mut closed = Vec::new();
         for &ticket in &due {
-            let context = ChangeContext { ticket, author: &own, at, text: "", followup: None };
-            changes::apply(&tx, &context, &[Change::AcceptSolution, Change::Status(Status::Closed)])?;
-            tickets::history(&tx, ticket, at, &own.address, "closed_automatically", notifier.auto_close_reason())?;
-            let ticket_context = tickets::context(&tx, ticket)?;
-            let trigger = Trigger::new(own.clone(), Role::Technician, notifier.thread_root(ticket));
-            for n in notifier.notifications(Event::Closed, &ticket_context, &trigger, at) {
-                super::outbox::insert(&tx, &n, at)?;
+            // One savepoint per ticket: a ticket that cannot be closed is
+            // logged and left for the next pass; the others close.
+            let savepoint = tx.savepoint()?;
+            match close_one(&savepoint, ticket, &own, at, notifier) {
+                Ok(()) => {
+                    savepoint.commit()?;
+                    closed.push(ticket);
+                }
+                Err(e) => tracing::error!(ticket, error = %e, "could not close the ticket; retrying at the next pass"),
             }
-            tx.prepare_cached("UPDATE tickets SET updated_at = ?1 WHERE id = ?2")?.execute(params![at, ticket])?;
         }
         tx.commit()?;
-        Ok(due)
+        Ok(closed)
     }
+}
+
+fn close_one(
+    tx: &Connection,
+    ticket: TicketId,
+    own: &Mailbox,
+    at: &str,
+    notifier: &Notifier,
+) -> Result<(), StoreError> {
+    let context = ChangeContext { ticket, author: own, at, text: "", followup: None };
+    changes::apply(tx, &context, &[Change::AcceptSolution, Change::Status(Status::Closed)])?;
+    tickets::history(tx, ticket, at, &own.address, "closed_automatically", notifier.auto_close_reason())?;
+    let ticket_context = tickets::context(tx, ticket)?;
+    let trigger = Trigger::new(own.clone(), Role::Technician, notifier.thread_root(ticket));
+    for n in notifier.notifications(Event::Closed, &ticket_context, &trigger, at) {
+        super::outbox::insert(tx, &n, at)?;
+    }
+    tx.prepare_cached("UPDATE tickets SET updated_at = ?1 WHERE id = ?2")?.execute(params![at, ticket])?;
+    Ok(())
 }
