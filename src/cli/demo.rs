@@ -1,4 +1,4 @@
-//! `mailgate demo`: a complete installation in a folder, filled with a dozen
+//! `mailgate demo`: a complete installation in a folder, filled with fifteen
 //! sample mails (fixtures/demo), run through one pass of the real pipeline,
 //! and shown as tables: each mail and its outcome, the tickets, and where
 //! the notifications were written. It is the first thing a new user runs.
@@ -67,7 +67,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     }
     notes.print();
     println!(
-        "\n{} mails recorded, {} notifications written. Look closer with:\n  mailgate --config {} tickets show 1\n  mailgate --config {} messages list",
+        "\n{} mails recorded, {} notifications written. Look closer with:\n  mailgate --config {} tickets show 5\n  mailgate --config {} messages list",
         report.recorded(),
         report.outbox.sent,
         relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),
