@@ -119,14 +119,25 @@ impl TicketDetail {
         let mut solutions: Vec<Option<&SolutionRecord>> = self.solutions.iter().map(Some).collect();
         let mut story = Vec::with_capacity(self.history.len() + self.followups.len() + self.solutions.len());
         for h in &self.history {
-            let recorded =
-                match h.action.as_str() {
-                    "followup" => take(&mut followups, |f| f.created_at == h.at && f.author == h.actor)
-                        .map(TimelineEntry::Followup),
-                    "solution_proposed" => take(&mut solutions, |s| s.created_at == h.at && s.author == h.actor)
-                        .map(TimelineEntry::Solution),
-                    _ => None,
-                };
+            let recorded = match h.action.as_str() {
+                "followup" => {
+                    let followup = take(&mut followups, |f| f.created_at == h.at && f.author == h.actor);
+                    // A solution's text is also its followup: shown once, as the solution.
+                    let is_solution = followup.is_some_and(|f| {
+                        self.solutions
+                            .iter()
+                            .any(|s| s.created_at == f.created_at && s.author == f.author && s.body == f.body)
+                    });
+                    if is_solution {
+                        continue;
+                    }
+                    followup.map(TimelineEntry::Followup)
+                }
+                "solution_proposed" => {
+                    take(&mut solutions, |s| s.created_at == h.at && s.author == h.actor).map(TimelineEntry::Solution)
+                }
+                _ => None,
+            };
             story.push(recorded.unwrap_or(TimelineEntry::History(h)));
         }
         let followups = followups.into_iter().flatten().map(TimelineEntry::Followup);

@@ -41,7 +41,8 @@ INSERT INTO followups (id, ticket_id, author, role, body, private, created_at) V
  (1, 3, 'bob.leroy@ac-exemple.fr', 'technician', 'Le fichier_export a disparu ?', 0, '2025-03-03T10:00:00Z'),
  (2, 2, 'alice.martin@ac-exemple.fr', 'technician', 'Je regarde.
 Redémarrez le poste.', 1, '2025-03-03T08:00:00Z'),
- (3, 2, 'paul.durand@ac-exemple.fr', 'requester', 'Toujours blanc.', 0, '2025-03-05T10:00:00Z');
+ (3, 2, 'paul.durand@ac-exemple.fr', 'requester', 'Toujours blanc.', 0, '2025-03-05T10:00:00Z'),
+ (4, 2, 'alice.martin@ac-exemple.fr', 'technician', 'Cache du navigateur vidé.', 0, '2025-03-04T09:00:00Z');
 INSERT INTO ticket_history (ticket_id, at, actor, action, detail) VALUES
  (2, '2025-03-02T08:00:00Z', 'paul.durand@ac-exemple.fr', 'created', 'LSU inaccessible'),
  (2, '2025-03-02T08:00:00Z', 'paul.durand@ac-exemple.fr', 'observer_added', 'bob.leroy@ac-exemple.fr'),
@@ -49,6 +50,7 @@ INSERT INTO ticket_history (ticket_id, at, actor, action, detail) VALUES
  (2, '2025-03-03T08:00:00Z', 'alice.martin@ac-exemple.fr', 'followup', 'technician'),
  (2, '2025-03-03T08:00:00Z', 'alice.martin@ac-exemple.fr', 'assigned', 'alice.martin@ac-exemple.fr'),
  (2, '2025-03-03T08:00:00Z', 'alice.martin@ac-exemple.fr', 'status', 'new -> assigned'),
+ (2, '2025-03-04T09:00:00Z', 'alice.martin@ac-exemple.fr', 'followup', 'technician'),
  (2, '2025-03-04T09:00:00Z', 'alice.martin@ac-exemple.fr', 'solution_proposed', ''),
  (2, '2025-03-04T09:00:00Z', 'alice.martin@ac-exemple.fr', 'status', 'assigned -> solved'),
  (2, '2025-03-05T10:00:00Z', 'paul.durand@ac-exemple.fr', 'solution_rejected', ''),
@@ -174,7 +176,7 @@ fn a_listed_ticket_carries_its_groups_technicians_and_levels() {
     assert_eq!(t.assigned_groups, ["dsi-bai"], "observer groups are not listed");
     assert_eq!(t.technicians, ["alice.martin@ac-exemple.fr"]);
     assert_eq!((t.urgency, t.impact, t.priority), (4, 3, 4));
-    assert_eq!(t.followups, 2);
+    assert_eq!(t.followups, 3, "the solution is a followup too");
     let json = serde_json::to_value(t).expect("JSON");
     for key in ["id", "status", "title", "requester", "followups", "created_at", "type", "category", "priority"] {
         assert!(json.get(key).is_some(), "{key} missing from {json}");
