@@ -103,8 +103,11 @@ static UNDERSCORES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*_{8,}\s*
 
 /// How many lines the quote header starting at `i` spans, if one does.
 fn quote_header_len(lines: &[&str], i: usize) -> Option<usize> {
-    let first = unquote(lines[i]);
-    if !(first.trim_start().to_lowercase().starts_with("le ") || first.trim_start().to_lowercase().starts_with("on ")) {
+    // Checked on the first bytes, without lower-casing the whole line: this
+    // runs for every line of every reply, and a profile showed it.
+    let first = unquote(lines[i]).trim_start();
+    let starts = |word: &str| first.get(..word.len()).is_some_and(|head| head.eq_ignore_ascii_case(word));
+    if !(starts("le ") || starts("on ")) {
         return None;
     }
     let mut joined = String::new();
