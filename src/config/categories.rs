@@ -212,6 +212,13 @@ fn collapse_spaces(s: &str) -> String {
 /// its neighbours) removed, letters and digits only. `"Réseaux"`,
 /// `"reseaux"` and `"RÉSEAUX "` fold alike, and so do `"Wi-Fi"` and `"wifi"`.
 pub(crate) fn fold(s: &str) -> String {
+    fold_accents(s).chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Lower case without the accents French keyboards add, everything else
+/// kept: `"#Résoudre"` and `"#resoudre"` are the same command, and
+/// `"En attente"` stays two words.
+pub fn fold_accents(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
         match c {
@@ -226,8 +233,7 @@ pub(crate) fn fold(s: &str) -> String {
             'œ' => out.push_str("oe"),
             'æ' => out.push_str("ae"),
             'ß' => out.push_str("ss"),
-            c if c.is_alphanumeric() => out.push(c),
-            _ => {}
+            c => out.push(c),
         }
     }
     out

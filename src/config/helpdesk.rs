@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::categories::CategoryTree;
 use super::raw::{RawEntity, RawGroup, RawTickets};
+use super::{FollowupPolicy, Technician, TicketPolicy};
 use crate::ticket::TicketType;
 
 /// A validation failure: the key, and what was expected.
@@ -90,17 +91,18 @@ impl Default for PriorityMatrix {
     }
 }
 
-/// The life-cycle keys of `[tickets]`.
-pub(super) struct LifeCycle {
-    pub auto_close_days: u32,
-    pub default_urgency: u8,
-    pub default_impact: u8,
-    pub default_type: TicketType,
-    pub categories: CategoryTree,
-    pub priority_matrix: PriorityMatrix,
-}
-
-pub(super) fn validate_life_cycle(raw: &RawTickets) -> Result<LifeCycle, Invalid> {
+/// The `[tickets]` table: how replies are treated and the life cycle's defaults.
+pub(super) fn validate_tickets(raw: &RawTickets) -> Result<TicketPolicy, Invalid> {
+    let followup_policy = match raw.followup_policy.as_deref().unwrap_or("actors") {
+        "actors" => FollowupPolicy::Actors,
+        "institution" => FollowupPolicy::Institution,
+        other => {
+            return Err((
+                "tickets.followup_policy".into(),
+                format!("expected \"actors\" or \"institution\", got \"{other}\""),
+            ));
+        }
+    };
     let level = |key: &str, value: Option<u8>| -> Result<u8, Invalid> {
         match value {
             None => Ok(3),
@@ -129,7 +131,10 @@ pub(super) fn validate_life_cycle(raw: &RawTickets) -> Result<LifeCycle, Invalid
         None => PriorityMatrix::GLPI_DEFAULT,
         Some(rows) => priority_matrix(rows)?,
     };
-    Ok(LifeCycle {
+    Ok(TicketPolicy {
+        reopen_on_reply: raw.reopen_on_reply.unwrap_or(true),
+        followup_policy,
+        cc_as_observers: raw.cc_as_observers.unwrap_or(true),
         auto_close_days: raw.auto_close_days.unwrap_or(7),
         default_urgency: level("default_urgency", raw.default_urgency)?,
         default_impact: level("default_impact", raw.default_impact)?,
@@ -278,6 +283,19 @@ pub(super) fn validate_groups(raw: &[RawGroup]) -> Result<Vec<Group>, Invalid> {
         groups.push(Group { name, label, members, mail });
     }
     Ok(groups)
+}
+
+/// The group named `name`, compared case-insensitively: what `#assign`,
+/// rules and notifications all look groups up by.
+pub(super) fn find_group<'a>(groups: &'a [Group], name: &str) -> Option<&'a Group> {
+    let name = name.trim().to_lowercase();
+    groups.iter().find(|g| g.name.to_lowercase() == name)
+}
+
+/// Whether `address` (lower-cased) is staff: a listed technician or a
+/// member of a group.
+pub(super) fn is_staff(technicians: &[Technician], groups: &[Group], address: &str) -> bool {
+    technicians.iter().any(|t| t.email == address) || groups.iter().any(|g| g.has_member(address))
 }
 
 #[cfg(test)]

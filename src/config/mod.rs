@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::mail::Mailbox;
 use crate::ticket::{Language, TicketType};
-pub use categories::CategoryTree;
+pub use categories::{CategoryTree, fold_accents};
 pub use connection::{TlsMode, is_loopback};
 pub use helpdesk::{Entity, Group, PriorityMatrix};
 pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials, TimeOfDay, TransportConfig};
@@ -147,8 +147,7 @@ impl Config {
     /// A `[[technicians]]` entry or a member of any group (addresses are
     /// compared lower-cased).
     pub fn is_technician(&self, address: &str) -> bool {
-        let address = address.trim().to_lowercase();
-        self.technician(&address).is_some() || self.groups.iter().any(|g| g.has_member(&address))
+        helpdesk::is_staff(&self.technicians, &self.groups, &address.trim().to_lowercase())
     }
 
     pub fn technician(&self, address: &str) -> Option<&Technician> {
@@ -164,8 +163,7 @@ impl Config {
 
     /// The group of that name, case-insensitively.
     pub fn group(&self, name: &str) -> Option<&Group> {
-        let name = name.trim().to_lowercase();
-        self.groups.iter().find(|g| g.name.to_lowercase() == name)
+        helpdesk::find_group(&self.groups, name)
     }
 
     /// The entity a sender belongs to: the one listing the exact address,
@@ -259,17 +257,6 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         other => return Err(invalid("institution.language", format!("expected \"fr\" or \"en\", got \"{other}\""))),
     };
 
-    let followup_policy = match raw.tickets.followup_policy.as_deref().unwrap_or("actors") {
-        "actors" => FollowupPolicy::Actors,
-        "institution" => FollowupPolicy::Institution,
-        other => {
-            return Err(invalid(
-                "tickets.followup_policy",
-                format!("expected \"actors\" or \"institution\", got \"{other}\""),
-            ));
-        }
-    };
-
     let limits = Limits {
         max_message_bytes: raw.limits.max_message_bytes.unwrap_or(30 * 1024 * 1024),
         max_attachment_bytes: raw.limits.max_attachment_bytes.unwrap_or(20 * 1024 * 1024),
@@ -282,7 +269,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     let notifications =
         notifications::validate(&raw.notifications, &resolve, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
 
-    let life_cycle = helpdesk::validate_life_cycle(&raw.tickets).map_err(|(k, m)| invalid(&k, m))?;
+    let tickets = helpdesk::validate_tickets(&raw.tickets).map_err(|(k, m)| invalid(&k, m))?;
 
     let mut technicians = Vec::new();
     for (i, t) in raw.technicians.iter().enumerate() {
@@ -299,7 +286,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     let entities =
         helpdesk::validate_entities(&raw.entities, &allowed_domains, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
     let groups = helpdesk::validate_groups(&raw.groups).map_err(|(k, m)| invalid(&k, m))?;
-    let known = rules::Known { categories: &life_cycle.categories, groups: &groups, technicians: &technicians };
+    let known = rules::Known { categories: &tickets.categories, groups: &groups, technicians: &technicians };
     let rules = rules::validate_rules(&raw.rules, &known).map_err(|(k, m)| invalid(&k, m))?;
 
     let level = raw.logging.level.unwrap_or_else(|| "info".into());
@@ -347,17 +334,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         },
         ignore_lists: raw.intake.ignore_lists.unwrap_or(true),
         limits,
-        tickets: TicketPolicy {
-            reopen_on_reply: raw.tickets.reopen_on_reply.unwrap_or(true),
-            followup_policy,
-            cc_as_observers: raw.tickets.cc_as_observers.unwrap_or(true),
-            auto_close_days: life_cycle.auto_close_days,
-            default_urgency: life_cycle.default_urgency,
-            default_impact: life_cycle.default_impact,
-            default_type: life_cycle.default_type,
-            categories: life_cycle.categories,
-            priority_matrix: life_cycle.priority_matrix,
-        },
+        tickets,
         notifications,
         technicians,
         entities,

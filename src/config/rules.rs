@@ -168,12 +168,11 @@ pub(super) struct Known<'a> {
 
 impl Known<'_> {
     fn group(&self, name: &str) -> Option<&Group> {
-        let name = name.trim().to_lowercase();
-        self.groups.iter().find(|g| g.name.to_lowercase() == name)
+        super::helpdesk::find_group(self.groups, name)
     }
 
     fn is_technician(&self, address: &str) -> bool {
-        self.technicians.iter().any(|t| t.email == address) || self.groups.iter().any(|g| g.has_member(address))
+        super::helpdesk::is_staff(self.technicians, self.groups, address)
     }
 }
 

@@ -158,22 +158,7 @@ pub fn requester_action(written: &str) -> Option<RequesterAction> {
     }
 }
 
-/// Lower case without the accents French keyboards add, so that `#Résoudre`
-/// and `#resoudre` are the same command.
-pub fn fold(s: &str) -> String {
-    s.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            other => other,
-        })
-        .collect()
-}
+pub use crate::config::fold_accents as fold;
 
 #[cfg(test)]
 mod tests {

@@ -66,6 +66,13 @@ impl Store {
     }
 }
 
+/// `(ticket, name)` rows of a query over the open tickets' people or groups.
+fn names_by_ticket(conn: &Connection, sql: &str) -> Result<Vec<(TicketId, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, TicketId>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 fn digest_queued(conn: &Connection, day: &str) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM digest_runs WHERE day = ?1")?
@@ -95,22 +102,26 @@ fn open_tickets(conn: &Connection) -> Result<Vec<OpenTicket>, StoreError> {
         })?
         .collect::<Result<_, _>>()?;
     let index: HashMap<TicketId, usize> = open.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-    let mut people = conn.prepare_cached(&format!(
-        "SELECT a.ticket_id, a.email FROM actors a JOIN tickets t ON t.id = a.ticket_id
-         WHERE a.role = 'technician' AND t.{OPEN} ORDER BY a.rowid"
-    ))?;
-    for row in people.query_map([], |r| Ok((r.get::<_, TicketId>(0)?, r.get::<_, String>(1)?)))? {
-        let (ticket, email) = row?;
+    let technicians = names_by_ticket(
+        conn,
+        &format!(
+            "SELECT a.ticket_id, a.email FROM actors a JOIN tickets t ON t.id = a.ticket_id
+             WHERE a.role = 'technician' AND t.{OPEN} ORDER BY a.rowid"
+        ),
+    )?;
+    let groups = names_by_ticket(
+        conn,
+        &format!(
+            "SELECT g.ticket_id, g.group_name FROM ticket_groups g JOIN tickets t ON t.id = g.ticket_id
+             WHERE g.role = 'assigned' AND t.{OPEN} ORDER BY g.rowid"
+        ),
+    )?;
+    for (ticket, email) in technicians {
         if let Some(&i) = index.get(&ticket) {
             open[i].technicians.push(email);
         }
     }
-    let mut groups = conn.prepare_cached(&format!(
-        "SELECT g.ticket_id, g.group_name FROM ticket_groups g JOIN tickets t ON t.id = g.ticket_id
-         WHERE g.role = 'assigned' AND t.{OPEN} ORDER BY g.rowid"
-    ))?;
-    for row in groups.query_map([], |r| Ok((r.get::<_, TicketId>(0)?, r.get::<_, String>(1)?)))? {
-        let (ticket, name) = row?;
+    for (ticket, name) in groups {
         if let Some(&i) = index.get(&ticket) {
             open[i].assigned_groups.push(name);
         }
