@@ -3,7 +3,7 @@
 //! SIGTERM in the middle of a backlog, /healthz and /metrics, SIGHUP, the
 //! dry run, and what the logs do and do not say.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixDatagram;

@@ -2,8 +2,7 @@
 //! not re-open, what must reach whom (the words, not only the event), and
 //! when the approval delay starts. Each case once failed in review.
 
-#[path = "support/desk.rs"]
-mod desk;
+use crate::desk;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! binary (`run --once`, the file transport); and the schema migration that
 //! lets an outbox row name no ticket, on a database of the previous schema.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -266,9 +266,9 @@ fn db_migrate_from_schema_3_keeps_the_outbox_and_lets_a_row_name_no_ticket() {
     let conn = Connection::open(install.path("mailgate.db")).expect("open");
     conn.pragma_update(None, "foreign_keys", "ON").expect("foreign keys");
     for sql in [
-        include_str!("../src/store/migrations/0001_initial.sql"),
-        include_str!("../src/store/migrations/0002_outbox_guard.sql"),
-        include_str!("../src/store/migrations/0003_life_cycle.sql"),
+        include_str!("../../src/store/migrations/0001_initial.sql"),
+        include_str!("../../src/store/migrations/0002_outbox_guard.sql"),
+        include_str!("../../src/store/migrations/0003_life_cycle.sql"),
     ] {
         conn.execute_batch(sql).expect("an old migration");
     }

@@ -2,7 +2,7 @@
 //! binary: `stats`, `backup` (also while the daemon works), `db migrate`,
 //! `db check`, and `purge` of old raw copies.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -306,7 +306,7 @@ fn db_migrate_reports_the_schema_version_before_and_after() {
 
     let old = Install::new();
     let conn = Connection::open(old.path("mailgate.db")).unwrap();
-    conn.execute_batch(include_str!("../src/store/migrations/0001_initial.sql")).unwrap();
+    conn.execute_batch(include_str!("../../src/store/migrations/0001_initial.sql")).unwrap();
     conn.pragma_update(None, "user_version", 1).unwrap();
     drop(conn);
     let upgraded = old.ok(&["db", "migrate"]);

@@ -10,7 +10,7 @@ use mailgate::config::Config;
 use mailgate::pipeline::{Pipeline, Processed};
 use mailgate::store::Store;
 
-const CONFIG: &str = include_str!("../config.example.toml");
+const CONFIG: &str = include_str!("../../config.example.toml");
 
 fn pipeline() -> Pipeline {
     let config = Config::from_toml(CONFIG, Path::new("mailgate.toml"), Path::new("/tmp")).expect("example config");

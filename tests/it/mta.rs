@@ -3,7 +3,7 @@
 //! throwaway Dovecot (tests/support/dovecot.rs), where it is read back from
 //! the recipient's INBOX over IMAP. The notification tests build on this.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

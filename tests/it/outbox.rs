@@ -15,7 +15,7 @@ use mailgate::notify::transport::{Delivery, Transport, TransportError};
 use mailgate::pipeline::Pipeline;
 use mailgate::store::{OutboxState, Store};
 
-const CONFIG: &str = include_str!("../config.example.toml");
+const CONFIG: &str = include_str!("../../config.example.toml");
 
 /// A clock the test moves by hand.
 #[derive(Clone)]

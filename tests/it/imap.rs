@@ -2,7 +2,7 @@
 //! harness (tests/support/dovecot.rs): mail appended by IMAP, the daemon run
 //! as an operator runs it, the mailbox read back over IMAP.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

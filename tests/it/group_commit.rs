@@ -10,7 +10,7 @@ use mailgate::intake::{Decision, Outcome};
 use mailgate::notify::Notifier;
 use mailgate::store::{Received, Store};
 
-const CONFIG: &str = include_str!("../config.example.toml");
+const CONFIG: &str = include_str!("../../config.example.toml");
 
 fn notifier(dir: &Path) -> Notifier {
     let config = Config::from_toml(CONFIG, &dir.join("m.toml"), dir).expect("example config");

@@ -1,7 +1,7 @@
 //! `mailgate run` as systemd runs it: started once, fed mail while running,
 //! stopped with SIGTERM.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -6,8 +6,7 @@
 //! After every mail, the test checks exactly which notifications were
 //! queued: event, recipient and subject.
 
-#[path = "support/desk.rs"]
-mod desk;
+use crate::desk;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! mailbox over IMAP and answers over SMTP, and the test reads the answer
 //! from the requester's own mailbox, then replies to it as a mail client does.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use support::dovecot::{Dovecot, DovecotOptions};
 use support::postfix::{Postfix, PostfixOptions};
 
-const EXAMPLE: &str = include_str!("../config.imap-smtp.example.toml");
+const EXAMPLE: &str = include_str!("../../config.imap-smtp.example.toml");
 const SUPPORT: &str = "support-informatique@ac-exemple.fr";
 const MARIE: &str = "marie.dupont@ac-exemple.fr";
 const PEOPLE: [&str; 4] = ["support-informatique", "marie.dupont", "alice.martin", "bruno.leroy"];

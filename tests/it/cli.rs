@@ -2,7 +2,7 @@
 //! listing commands and their JSON, `ingest` with MTA exit codes, replay,
 //! and configuration errors.
 
-mod support;
+use crate::support;
 
 use support::{Install, mail};
 

@@ -3,7 +3,7 @@
 //! network team, one entity per school) and the mails of
 //! `tests/fixtures/rules/`, each named for what it shows.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

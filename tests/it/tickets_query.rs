@@ -3,7 +3,7 @@
 //! second), their life-cycle fields then set in the database file as
 //! routing rules and technicians' commands would.
 
-mod support;
+use crate::support;
 
 use rusqlite::{Connection, params};
 use support::{Install, mail};

@@ -1,0 +1,27 @@
+//! Every integration test in one binary: one link step instead of one per
+//! file keeps CI fast. Each module is what was a test file of its own; the
+//! shared harness (a throwaway install, Dovecot, Postfix, a desk of
+//! technicians) lives in `support`.
+
+#[path = "../support/mod.rs"]
+mod support;
+#[path = "../support/desk.rs"]
+mod desk;
+
+mod admin;
+mod cli;
+mod corpus;
+mod daemon;
+mod digest;
+mod group_commit;
+mod hostile;
+mod imap;
+mod life_cycle;
+mod life_cycle_edges;
+mod mta;
+mod outbox;
+mod packaging;
+mod rules;
+mod service;
+mod smtp;
+mod tickets_query;
