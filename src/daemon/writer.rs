@@ -175,7 +175,7 @@ impl Writer {
 
     /// Records one mail; see [`Writer::process_batch`].
     pub async fn process(&self, source: &str, key: String, bytes: Vec<u8>) -> Result<Processed, WriterError> {
-        let mut results = self.process_batch(source, vec![RawMessage { key, bytes }]).await?;
+        let mut results = self.process_batch(source, vec![RawMessage::new(key, bytes)]).await?;
         Ok(results.pop().ok_or(WriterError::Stopped)??)
     }
 

@@ -199,10 +199,7 @@ impl ImapSource {
         let mut batch: Vec<RawMessage> = fetched
             .iter()
             .filter_map(|f| {
-                Some(RawMessage {
-                    key: format!("{uidvalidity}:{}", f.uid?),
-                    bytes: f.body().unwrap_or_default().to_vec(),
-                })
+                Some(RawMessage::new(format!("{uidvalidity}:{}", f.uid?), f.body().unwrap_or_default().to_vec()))
             })
             .collect();
         batch.sort_by_key(|m| m.key.split(':').nth(1).and_then(|u| u.parse::<u32>().ok()));

@@ -60,7 +60,7 @@ impl Source for MaildirSource {
         for name in self.waiting()?.into_iter().take(self.batch_size) {
             let path = self.root.join("new").join(&name);
             match std::fs::read(&path) {
-                Ok(bytes) => batch.push(RawMessage { key: name, bytes }),
+                Ok(bytes) => batch.push(RawMessage::new(name, bytes)),
                 // Moved away by someone else between listing and reading.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(self.read_error(&path, e)),

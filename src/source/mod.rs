@@ -11,11 +11,33 @@ use std::future::Future;
 
 use crate::intake::Outcome;
 
+/// How much of a mail over `limits.max_message_bytes` a source reads: its
+/// head, enough for the record to show who sent what, never the whole mail.
+pub const OVERSIZED_HEAD_BYTES: usize = 64 * 1024;
+
 /// One mail as a source hands it over.
 #[derive(Debug, Clone)]
 pub struct RawMessage {
     pub key: String,
+    /// The whole mail; only its first [`OVERSIZED_HEAD_BYTES`] when
+    /// `oversized` is set.
     pub bytes: Vec<u8>,
+    /// The mail's real size, set when it is over `limits.max_message_bytes`
+    /// and the source read only its head: the pipeline records it as
+    /// refused, with that head as its raw copy, without parsing it.
+    pub oversized: Option<u64>,
+}
+
+impl RawMessage {
+    pub fn new(key: String, bytes: Vec<u8>) -> RawMessage {
+        RawMessage { key, bytes, oversized: None }
+    }
+
+    /// A mail over the size limit, of which only `head` was read.
+    pub fn oversized(key: String, mut head: Vec<u8>, size: u64) -> RawMessage {
+        head.truncate(OVERSIZED_HEAD_BYTES);
+        RawMessage { key, bytes: head, oversized: Some(size) }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,10 +3,10 @@
 //! shared harness (a throwaway install, Dovecot, Postfix, a desk of
 //! technicians) lives in `support`.
 
-#[path = "../support/mod.rs"]
-mod support;
 #[path = "../support/desk.rs"]
 mod desk;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod admin;
 mod cli;

@@ -89,7 +89,12 @@ fn systemd_hears_ready_then_watchdog_pings_with_a_status_line() {
     let mut heard: Vec<String> = Vec::new();
     let mut buf = [0u8; 4096];
     while !heard.iter().any(|m| m.contains("WATCHDOG=1")) {
-        let n = socket.recv(&mut buf).expect("a notification within 30 s");
+        // The socket's timeout makes a signal (SIGCHLD from another test's
+        // child, in this shared test binary) end recv with EINTR: try again.
+        let n = match socket.recv(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            n => n.expect("a notification within 30 s"),
+        };
         heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
     stop(&install, daemon);
