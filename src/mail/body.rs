@@ -8,20 +8,36 @@ use std::sync::LazyLock;
 use html2text::render::{TaggedLine, TextDecorator};
 use regex::Regex;
 
+use super::markup;
+
 /// Wide enough that html2text never re-wraps a paragraph: line breaks in the
 /// result are the author's, not the renderer's.
 const WIDTH: usize = 10_000;
 
+/// An HTML body as text, with what was lost on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    pub text: String,
+    /// Only the first `max_html_bytes` of the HTML were rendered.
+    pub cut: bool,
+    /// Elements nested too deep were flattened (see [`markup::bound`]).
+    pub flattened: bool,
+}
+
 /// Readable text from an HTML body: no tags, no styles, no markdown
 /// decorations, blockquotes as `> ` lines, at most one blank line in a row.
-pub fn html_to_text(html: &str) -> String {
+/// The HTML is first made shallow and cut at about `max_html_bytes`, in one
+/// linear pass, so that rendering costs time in proportion to the mail
+/// whatever its nesting.
+pub fn html_to_text(html: &str, max_html_bytes: usize) -> Converted {
+    let bounded = markup::bound(html, max_html_bytes);
     let rendered = html2text::config::with_decorator(MailDecorator)
         .link_footnotes(false)
         .no_table_borders()
         .allow_width_overflow()
-        .string_from_read(html.as_bytes(), WIDTH)
-        .unwrap_or_else(|_| strip_tags(html));
-    tidy(&rendered)
+        .string_from_read(bounded.html.as_bytes(), WIDTH)
+        .unwrap_or_else(|_| strip_tags(&bounded.html));
+    Converted { text: tidy(&rendered), cut: bounded.cut, flattened: bounded.flattened }
 }
 
 /// How mail HTML is spelled as text: no markdown marks around emphasis or
@@ -154,7 +170,7 @@ mod tests {
         ];
         let mut failures = Vec::new();
         for (name, html, expected) in cases {
-            let got = html_to_text(html);
+            let got = html_to_text(html, 1 << 20).text;
             if got != *expected {
                 failures.push(format!("{name}: got {got:?}, expected {expected:?}"));
             }
@@ -164,8 +180,11 @@ mod tests {
 
     #[test]
     fn a_table_is_readable_without_borders() {
-        let text =
-            html_to_text("<table><tr><td>Poste</td><td>PC-12</td></tr><tr><td>Salle</td><td>B204</td></tr></table>");
+        let text = html_to_text(
+            "<table><tr><td>Poste</td><td>PC-12</td></tr><tr><td>Salle</td><td>B204</td></tr></table>",
+            1 << 20,
+        )
+        .text;
         assert!(text.contains("Poste") && text.contains("PC-12") && text.contains("B204"), "{text}");
         assert!(!text.contains('─') && !text.contains('|'), "{text}");
     }

@@ -6,6 +6,7 @@
 //! robots (auto-replies, bounces, lists).
 
 pub mod body;
+pub mod markup;
 pub mod noise;
 pub mod parse;
 pub mod reply;
@@ -104,8 +105,12 @@ pub struct InboundMail {
     /// The readable text: text/plain, or HTML turned into text.
     pub text: String,
     pub attachments: Vec<Attachment>,
-    /// What could not be read, kept for the record (e.g. an unknown charset).
+    /// What could not be read or was cut, kept for the record (e.g. an
+    /// unknown charset, a text over the size kept).
     pub defects: Vec<String>,
+    /// The body was read: false when [`parse::parse_screened`] stopped at
+    /// the headers (`text` and `attachments` are then empty).
+    pub body_read: bool,
 }
 
 impl InboundMail {

@@ -151,6 +151,7 @@ mod tests {
             text: "Bonjour, l'imprimante du secrétariat ne répond plus.".into(),
             attachments: Vec::new(),
             defects: Vec::new(),
+            body_read: true,
         };
         let s = &mut mail.automation;
         for line in headers.lines() {

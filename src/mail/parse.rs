@@ -22,24 +22,52 @@ pub enum ParseError {
     NoHeaders,
 }
 
+/// The most text kept of one mail, as its description or followup: far
+/// more than a person writes, small enough that every later step (reply
+/// cutting, notifications) stays cheap. The raw copy keeps everything.
+pub const MAX_TEXT_BYTES: usize = 256 * 1024;
+/// The most HTML rendered to text per mail (see [`body::html_to_text`]).
+pub const MAX_HTML_BYTES: usize = 1024 * 1024;
+/// The longest Message-ID kept; real ones are under 100 bytes. A longer one
+/// is replaced by a derived id, so that it never reaches a header mailgate
+/// writes (In-Reply-To, References) or the store's indexes.
+pub const MAX_MESSAGE_ID_BYTES: usize = 250;
+/// The most Message-IDs kept from In-Reply-To and References, newest last.
+const MAX_THREAD_IDS: usize = 20;
+/// The longest display name kept; it is pasted into greetings.
+const MAX_NAME_CHARS: usize = 100;
+/// The longest subject kept.
+const MAX_SUBJECT_CHARS: usize = 500;
+/// The most Cc and To addresses kept.
+const MAX_RECIPIENTS: usize = 100;
+
 /// Parses one message. Fails only when nothing mail-like can be read; any
 /// lesser damage (unknown charset, truncated MIME) is noted in `defects`.
 pub fn parse(raw: &[u8]) -> Result<InboundMail, ParseError> {
+    parse_screened(raw, |_| true)
+}
+
+/// Parses one message's headers, then its body only if `read_body` says
+/// so after looking at them: a refused stranger's or a robot's body is never
+/// converted, whatever it holds. Without the body, `text` and `attachments`
+/// are empty and `body_read` is false.
+pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) -> Result<InboundMail, ParseError> {
     let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
     if message.headers().is_empty() {
         return Err(ParseError::NoHeaders);
     }
     let content_hash = content_hash(raw, &message);
-    let (message_id, message_id_derived) = match message.message_id().map(str::trim) {
-        Some(id) if !id.is_empty() => (one_line(id), false),
-        _ => (format!("{}@{DERIVED_ID_DOMAIN}", &content_hash[..32]), true),
-    };
     let mut defects = Vec::new();
-    let body_parts = body_parts(&message);
-    let text = readable_text(&message, &body_parts, &mut defects);
-    let attachments = attachments(&message, &body_parts, &mut defects);
-
-    Ok(InboundMail {
+    let (message_id, message_id_derived) = match message.message_id().map(one_line) {
+        Some(id) if !id.is_empty() && is_usable_message_id(&id) => (id, false),
+        other => {
+            if other.is_some_and(|id| !id.is_empty()) {
+                defects.push("the Message-ID is malformed or too long; a derived one is used".to_string());
+            }
+            (format!("{}@{DERIVED_ID_DOMAIN}", &content_hash[..32]), true)
+        }
+    };
+    let mut mail = InboundMail {
         message_id,
         message_id_derived,
         content_hash,
@@ -48,15 +76,38 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, ParseError> {
         to: mailboxes(message.to()),
         cc: mailboxes(message.cc()),
         delivered_to: delivered_to(&message),
-        subject: message.subject().map(one_line).unwrap_or_default(),
+        subject: message.subject().map(|s| truncate_chars(&one_line(s), MAX_SUBJECT_CHARS)).unwrap_or_default(),
         date: message.date().map(|d| d.to_timestamp()),
         in_reply_to: message_ids(message.header_raw("In-Reply-To")),
         references: message_ids(message.header_raw("References")),
         automation: automation_signals(&message),
-        text,
-        attachments,
+        text: String::new(),
+        attachments: Vec::new(),
         defects,
-    })
+        body_read: false,
+    };
+    if read_body(&mail) {
+        let body_parts = body_parts(&message);
+        mail.text = readable_text(&message, &body_parts, &mut mail.defects);
+        mail.attachments = attachments(&message, &body_parts, &mut mail.defects);
+        mail.body_read = true;
+    }
+    Ok(mail)
+}
+
+/// A Message-ID mailgate may store and echo: `local@domain`, printable
+/// ASCII without spaces or brackets, of a sane length.
+fn is_usable_message_id(id: &str) -> bool {
+    id.len() <= MAX_MESSAGE_ID_BYTES
+        && id.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+        && id.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','))
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// A file name that is safe to show and to use on disk: the last path
@@ -115,10 +166,11 @@ fn one_line(s: &str) -> String {
 
 fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     let address = one_line(addr.address()?);
-    if address.is_empty() {
+    if address.is_empty() || address.len() > MAX_MESSAGE_ID_BYTES {
         return None;
     }
-    Some(Mailbox::new(&address, addr.name().map(one_line).as_deref()))
+    let name = addr.name().map(|n| truncate_chars(&one_line(n), MAX_NAME_CHARS));
+    Some(Mailbox::new(&address, name.as_deref()))
 }
 
 fn first_mailbox(address: &Address<'_>) -> Option<Mailbox> {
@@ -126,7 +178,7 @@ fn first_mailbox(address: &Address<'_>) -> Option<Mailbox> {
 }
 
 fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
-    address.map(|a| a.iter().filter_map(to_mailbox).collect()).unwrap_or_default()
+    address.map(|a| a.iter().filter_map(to_mailbox).take(MAX_RECIPIENTS).collect()).unwrap_or_default()
 }
 
 /// How many envelope recipients are kept: a real mail has one per hop
@@ -165,16 +217,25 @@ fn delivered_to(message: &Message<'_>) -> Vec<Mailbox> {
     out
 }
 
+/// The usable Message-IDs of In-Reply-To or References, the last
+/// [`MAX_THREAD_IDS`] of them (the newest, which thread best).
 fn message_ids(raw: Option<&str>) -> Vec<String> {
     static ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([^<>\s]+)>").expect("static regex"));
     let Some(raw) = raw else { return Vec::new() };
-    let ids: Vec<String> = ID.captures_iter(raw).filter_map(|c| c.get(1)).map(|m| m.as_str().to_string()).collect();
+    let mut ids: Vec<String> = ID
+        .captures_iter(raw)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .filter(|id| is_usable_message_id(id))
+        .map(str::to_string)
+        .collect();
     if ids.is_empty() {
         // Some clients write a bare id without brackets.
-        raw.split_whitespace().filter(|w| w.contains('@')).map(str::to_string).collect()
-    } else {
-        ids
+        ids = raw.split_whitespace().filter(|w| is_usable_message_id(w)).map(str::to_string).collect();
     }
+    let excess = ids.len().saturating_sub(MAX_THREAD_IDS);
+    ids.drain(..excess);
+    ids
 }
 
 fn automation_signals(message: &Message<'_>) -> AutomationSignals {
@@ -219,22 +280,68 @@ fn body_parts(message: &Message<'_>) -> Vec<u32> {
         .collect()
 }
 
-/// The text a person reads: every body part in order, HTML converted.
+/// The text a person reads: every body part in order, HTML converted, at
+/// most [`MAX_TEXT_BYTES`] of it (and [`MAX_HTML_BYTES`] of HTML rendered),
+/// so that what a mail costs does not grow with what a sender puts in it.
 fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) -> String {
-    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut html_left = MAX_HTML_BYTES;
+    let (mut flattened, mut cut) = (false, false);
     for &id in ids {
+        if text.len() > MAX_TEXT_BYTES {
+            cut = true;
+            break;
+        }
         let Some(part) = message.part(id) else { continue };
         if part.is_encoding_problem {
             defects.push(format!("part {id}: body could not be fully decoded"));
         }
-        match &part.body {
-            PartType::Text(text) => pieces.push(text.to_string()),
-            PartType::Html(html) => pieces.push(body::html_to_text(html)),
-            _ => {}
+        let piece = match &part.body {
+            PartType::Text(piece) => piece.clone(),
+            PartType::Html(html) => {
+                if html_left == 0 {
+                    cut = true;
+                    continue;
+                }
+                let converted = body::html_to_text(html, html_left);
+                html_left = html_left.saturating_sub(html.len());
+                flattened |= converted.flattened;
+                cut |= converted.cut;
+                converted.text.into()
+            }
+            _ => continue,
+        };
+        if !text.is_empty() {
+            text.push('\n');
         }
+        let room = (MAX_TEXT_BYTES + 1).saturating_sub(text.len());
+        text.push_str(head(&piece, room));
     }
-    let text = pieces.join("\n").replace("\r\n", "\n");
-    text.trim_matches(['\n', ' ', '\t']).to_string()
+    if flattened {
+        defects.push(format!("HTML nested deeper than {} levels was flattened", super::markup::MAX_DEPTH));
+    }
+    let text = text.replace("\r\n", "\n");
+    let text = text.trim_matches(['\n', ' ', '\t']);
+    if cut || text.len() > MAX_TEXT_BYTES {
+        defects.push(format!("the text was cut at {} KiB; the raw copy keeps all of it", MAX_TEXT_BYTES / 1024));
+    }
+    head(text, MAX_TEXT_BYTES).to_string()
+}
+
+/// The first `max` bytes of `s` at most, cut at a line end when there is
+/// one in the last quarter, else at a character boundary.
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    match s[..end].rfind('\n') {
+        Some(line_end) if line_end >= end - end / 4 => &s[..line_end],
+        _ => &s[..end],
+    }
 }
 
 fn attachments(message: &Message<'_>, body_parts: &[u32], defects: &mut Vec<String>) -> Vec<Attachment> {
