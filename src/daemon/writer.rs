@@ -3,16 +3,26 @@
 //! channel: sources run concurrently on the network, mails are recorded one
 //! transaction after another, and a slow disk pushes back on the sources
 //! instead of piling mails up in memory.
+//!
+//! The writer only decides and applies. Reading a mail (parsing, HTML to
+//! text), whose cost depends on what a stranger sent, happens before the
+//! hand-over, on the blocking pool, a few mails in parallel, each under
+//! `limits.max_read_seconds`: a mail past it is recorded as refused and the
+//! batch goes on. The thread answers the watchdog's ping between mails, not
+//! only between batches, so no mail content can withhold it.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use futures::StreamExt;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::health::Health;
 use crate::config::Config;
+use crate::intake::Intake;
 use crate::notify::Notifier;
-use crate::pipeline::{Pipeline, PipelineError, Processed};
+use crate::pipeline::{Pipeline, PipelineError, Processed, Read, read};
 use crate::source::RawMessage;
 use crate::store::QueuedDigest;
 use crate::ticket::TicketId;
@@ -24,7 +34,7 @@ enum Job {
     /// per batch rather than per mail.
     Process {
         source: String,
-        mails: Vec<RawMessage>,
+        mails: Vec<(RawMessage, Read)>,
         reply: oneshot::Sender<Results>,
     },
     MakeDurable {
@@ -53,6 +63,9 @@ enum Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// The rules in force, for reading mails before the hand-over; the
+    /// thread publishes new ones on reload.
+    intake: watch::Receiver<Arc<Intake>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,23 +87,24 @@ impl Writer {
         health: Arc<Health>,
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (jobs, mut queue) = mpsc::channel::<Job>(64);
+        let (intake_tx, intake) = watch::channel(pipeline.intake());
         pipeline.store_mut().set_group_commit(true);
         let thread = std::thread::Builder::new()
             .name("mailgate-writer".into())
             .spawn(move || {
                 let mut notifications_queued = false;
-                while let Some(job) = queue.blocking_recv() {
+                // Jobs met while answering pings inside a batch, in order.
+                let mut deferred: VecDeque<Job> = VecDeque::new();
+                while let Some(job) = deferred.pop_front().or_else(|| queue.blocking_recv()) {
                     match job {
                         Job::Process { source, mails, reply } => {
-                            let results: Results = mails
-                                .iter()
-                                .map(|m| {
-                                    let started = Instant::now();
-                                    let result = pipeline.process(&source, &m.key, &m.bytes);
-                                    health.latency.observe(started.elapsed().as_secs_f64());
-                                    result
-                                })
-                                .collect();
+                            let mut results: Results = Vec::with_capacity(mails.len());
+                            for (message, read) in mails {
+                                let started = Instant::now();
+                                results.push(pipeline.apply_read(&source, &message, read));
+                                health.latency.observe(started.elapsed().as_secs_f64());
+                                answer_pings(&mut queue, &mut deferred);
+                            }
                             notifications_queued |=
                                 results.iter().any(|r| matches!(r, Ok(Processed::Recorded(a)) if a.notifications > 0));
                             let _ = reply.send(results);
@@ -120,7 +134,11 @@ impl Writer {
                             let _ = reply.send(result);
                         }
                         Job::Reload { config, reply } => {
-                            let _ = reply.send(pipeline.reload(config));
+                            let result = pipeline.reload(config);
+                            if result.is_ok() {
+                                let _ = intake_tx.send(pipeline.intake());
+                            }
+                            let _ = reply.send(result);
                         }
                     }
                 }
@@ -132,16 +150,51 @@ impl Writer {
                 }
             })
             .expect("the writer thread starts");
-        (Writer { jobs }, thread)
+        (Writer { jobs, intake }, thread)
     }
 
     /// Records a batch of mails from `source`, in order; one result per
     /// mail. The batch stays uncommitted until [`Writer::make_durable`].
     pub async fn process_batch(&self, source: &str, mails: Vec<RawMessage>) -> Result<Results, WriterError> {
+        let mails = self.read_all(mails).await;
         let (reply, answer) = oneshot::channel();
         let job = Job::Process { source: source.to_string(), mails, reply };
         self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
         answer.await.map_err(|_| WriterError::Stopped)
+    }
+
+    /// Reads `mails` on the blocking pool, as many at once as there are
+    /// cores, each under the work budget, in their order. A mail over its
+    /// budget is left to finish in the background (reading is bounded, so
+    /// it does end) and is recorded as refused.
+    async fn read_all(&self, mails: Vec<RawMessage>) -> Vec<(RawMessage, Read)> {
+        let intake = self.intake.borrow().clone();
+        let seconds = intake.config().limits.max_read_seconds;
+        let budget = Duration::from_secs(seconds);
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+        futures::stream::iter(mails)
+            .map(|message| {
+                let intake = intake.clone();
+                async move {
+                    let message = Arc::new(message);
+                    let reading = tokio::task::spawn_blocking({
+                        let message = message.clone();
+                        move || read::read(&intake, &message)
+                    });
+                    let read = match tokio::time::timeout(budget, reading).await {
+                        Ok(Ok(read)) => read,
+                        Ok(Err(_)) => Read::Refused("internal error while reading this mail; its raw copy is kept".into()),
+                        Err(_) => {
+                            tracing::warn!(key = %message.key, seconds, "reading a mail went past its budget; recorded as refused");
+                            Read::Refused(read::over_budget(seconds))
+                        }
+                    };
+                    (Arc::unwrap_or_clone(message), read)
+                }
+            })
+            .buffered(parallel)
+            .collect()
+            .await
     }
 
     /// Returns once the thread has worked through what was queued before:
@@ -183,5 +236,18 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::MakeDurable { reply }).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+}
+
+/// Answers the pings waiting in `queue` and sets aside, in order, the other
+/// jobs met on the way: called between the mails of a batch.
+fn answer_pings(queue: &mut mpsc::Receiver<Job>, deferred: &mut VecDeque<Job>) {
+    while let Ok(job) = queue.try_recv() {
+        match job {
+            Job::Ping { reply } => {
+                let _ = reply.send(());
+            }
+            other => deferred.push_back(other),
+        }
     }
 }

@@ -41,19 +41,8 @@ impl Intake {
         if let Some(of) = view.earlier_copy(&mail.message_id, &mail.content_hash) {
             return Decision::Duplicate { of };
         }
-        if mail.from.as_ref().is_some_and(|f| f.address == self.own_address)
-            || thread::ticket_named_by(&mail.message_id, &self.our_domain).is_some()
-            || thread::is_digest(&mail.message_id, &self.our_domain)
-        {
-            return Decision::Ignore {
-                reason: "from mailgate's own address: never answered, so it cannot loop".into(),
-            };
-        }
-        if let Some(noise) = noise::classify(mail, self.config.ignore_lists) {
-            return Decision::Ignore { reason: noise.reason() };
-        }
-        if let Some(reason) = policy::refusal(mail.from.as_ref(), &self.config.institution) {
-            return Decision::Refuse { reason };
+        if let Some(decision) = self.screen(mail) {
+            return decision;
         }
         let max = self.config.limits.max_attachment_bytes;
         if let Some(big) = mail.attachments.iter().find(|a| a.size as u64 > max) {
@@ -85,6 +74,26 @@ impl Intake {
                 self.new_ticket(mail, from, note, None)
             }
         }
+    }
+
+    /// The checks that read only headers and configuration: mailgate's own
+    /// mail, robots, the sender policy. They run before a mail's body is
+    /// read (see [`crate::mail::parse::parse_screened`]), so a stranger's
+    /// or a robot's body costs nothing whatever it holds; `decide` runs them
+    /// again, in its order.
+    pub fn screen(&self, mail: &InboundMail) -> Option<Decision> {
+        if mail.from.as_ref().is_some_and(|f| f.address == self.own_address)
+            || thread::ticket_named_by(&mail.message_id, &self.our_domain).is_some()
+            || thread::is_digest(&mail.message_id, &self.our_domain)
+        {
+            return Some(Decision::Ignore {
+                reason: "from mailgate's own address: never answered, so it cannot loop".into(),
+            });
+        }
+        if let Some(noise) = noise::classify(mail, self.config.ignore_lists) {
+            return Some(Decision::Ignore { reason: noise.reason() });
+        }
+        policy::refusal(mail.from.as_ref(), &self.config.institution).map(|reason| Decision::Refuse { reason })
     }
 
     fn followup_or_new(&self, mail: &InboundMail, from: Mailbox, facts: &TicketFacts) -> Decision {

@@ -1,17 +1,24 @@
-//! One mail's way through mailgate: parse, decide, apply, in that order,
-//! with the size limit checked before parsing and any panic from a hostile
-//! mail contained and recorded as a refusal. The [`Pipeline`] owns the one
-//! writer connection; sources hand it bytes and acknowledge what it returns.
+//! One mail's way through mailgate: read (outside the writer, see
+//! [`read`]), then decide and apply in one write transaction, so that two
+//! processes delivering the same mail at once cannot both find it new. Any
+//! panic from a hostile mail is contained and recorded as a refusal. The
+//! [`Pipeline`] owns the one writer connection; sources hand it mails and
+//! acknowledge what it returns.
+
+pub mod read;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use read::Read;
+
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::intake::{Decision, Intake, TicketFacts, View};
-use crate::mail::{InboundMail, parse};
+use crate::mail::InboundMail;
 use crate::notify::{Notifier, TemplateError};
+use crate::source::RawMessage;
 use crate::store::{Applied, QueuedDigest, Received, Store, StoreError};
 use crate::ticket::TicketId;
 
@@ -44,7 +51,7 @@ pub enum Processed {
 
 pub struct Pipeline {
     store: Store,
-    intake: Intake,
+    intake: Arc<Intake>,
     notifier: Arc<Notifier>,
     clock: Arc<dyn Clock>,
 }
@@ -52,7 +59,7 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(store: Store, config: Arc<Config>, clock: Arc<dyn Clock>) -> Result<Pipeline, PipelineError> {
         let notifier = Arc::new(Notifier::new(&config)?);
-        Ok(Pipeline { store, intake: Intake::new(config), notifier, clock })
+        Ok(Pipeline { store, intake: Arc::new(Intake::new(config)), notifier, clock })
     }
 
     /// Takes a new configuration's rules and templates (SIGHUP). Templates
@@ -60,8 +67,13 @@ impl Pipeline {
     pub fn reload(&mut self, config: Arc<Config>) -> Result<Arc<Notifier>, PipelineError> {
         let notifier = Arc::new(Notifier::new(&config)?);
         self.notifier = notifier.clone();
-        self.intake = Intake::new(config);
+        self.intake = Arc::new(Intake::new(config));
         Ok(notifier)
+    }
+
+    /// The rules in force, for reading mails outside the writer.
+    pub fn intake(&self) -> Arc<Intake> {
+        self.intake.clone()
     }
 
     pub fn notifier(&self) -> Arc<Notifier> {
@@ -81,16 +93,32 @@ impl Pipeline {
         Ok(self.store.make_durable()?)
     }
 
-    /// Records one mail from `source` and everything it causes, in one
-    /// transaction. An error means nothing was written. The commit survives
-    /// a crash of the process; call [`Pipeline::make_durable`] before
-    /// acknowledging the mail to its source.
+    /// Reads, decides and records one mail from `source` and everything it
+    /// causes, in one transaction; see [`Pipeline::apply_read`].
     pub fn process(&mut self, source: &str, key: &str, raw: &[u8]) -> Result<Processed, PipelineError> {
-        if self.store.source_key_known(source, key)? {
-            tracing::info!(source, key, "already recorded; acknowledging only");
-            return Ok(Processed::AlreadyRecorded);
-        }
-        self.record(source, key, raw, None).map(Processed::Recorded)
+        let message = RawMessage::new(key.to_string(), raw.to_vec());
+        let read = read::read(&self.intake, &message);
+        self.apply_read(source, &message, read)
+    }
+
+    /// Decides and records a mail already read, in one transaction begun
+    /// before anything is looked up: the check for an earlier copy and the
+    /// record are atomic, whoever else writes to the database. An error
+    /// means nothing was written. The commit survives a crash of the
+    /// process; call [`Pipeline::make_durable`] before acknowledging the
+    /// mail to its source.
+    pub fn apply_read(&mut self, source: &str, message: &RawMessage, read: Read) -> Result<Processed, PipelineError> {
+        self.store.begin()?;
+        let result = match self.store.source_key_known(source, &message.key) {
+            Ok(true) => {
+                tracing::info!(source, key = %message.key, "already recorded; acknowledging only");
+                Ok(Processed::AlreadyRecorded)
+            }
+            Ok(false) => self.record(source, message, read, None).map(Processed::Recorded),
+            Err(e) => Err(e.into()),
+        };
+        self.store.finish(result.is_ok())?;
+        result
     }
 
     /// What [`Pipeline::process`] would do with a mail, without writing
@@ -104,12 +132,8 @@ impl Pipeline {
         if self.store.source_key_known(source, key)? {
             return Ok(None);
         }
-        let max = self.intake.config().limits.max_message_bytes;
-        if raw.len() as u64 > max {
-            let reason = format!("message is {} bytes, over limits.max_message_bytes ({max})", raw.len());
-            return Ok(Some((None, Decision::Refuse { reason })));
-        }
-        Ok(Some(self.read_and_decide(raw, false)))
+        let message = RawMessage::new(key.to_string(), raw.to_vec());
+        Ok(Some(self.decide(&message, read::read(&self.intake, &message), false)))
     }
 
     /// Closes the tickets whose solution waited `tickets.auto_close_days`
@@ -167,27 +191,33 @@ impl Pipeline {
             .into());
         }
         let raw = self.store.raw_message(message_row)?;
-        let key = format!("replay-of-{message_row}");
-        self.record(&record.source, &key, &raw, Some(message_row))
+        let message = RawMessage::new(format!("replay-of-{message_row}"), raw);
+        let read = read::read(&self.intake, &message);
+        self.store.begin()?;
+        let result = self.record(&record.source, &message, read, Some(message_row));
+        self.store.finish(result.is_ok())?;
+        result
     }
 
     fn record(
         &mut self,
         source: &str,
-        key: &str,
-        raw: &[u8],
+        message: &RawMessage,
+        read: Read,
         replay_of: Option<i64>,
     ) -> Result<Applied, PipelineError> {
         let started = Instant::now();
         let at = self.clock.now_rfc3339();
-        let received = Received { source, key, raw, at: &at, replay_of };
         let max = self.intake.config().limits.max_message_bytes;
-        let (mail, decision) = if raw.len() as u64 > max {
-            let reason = format!("message is {} bytes, over limits.max_message_bytes ({max})", raw.len());
-            (None, Decision::Refuse { reason })
-        } else {
-            self.read_and_decide(raw, replay_of.is_some())
+        let received = Received {
+            source,
+            key: &message.key,
+            raw: read::raw_copy(message, max),
+            size: message.oversized.unwrap_or(message.bytes.len() as u64),
+            at: &at,
+            replay_of,
         };
+        let (mail, decision) = self.decide(message, read, replay_of.is_some());
         let applied = self.store.apply(&received, mail.as_ref(), &decision, &self.notifier)?;
         tracing::info!(
             source,
@@ -203,28 +233,38 @@ impl Pipeline {
         Ok(applied)
     }
 
-    /// Parses and decides; a panic in either (a parser bug meeting a hostile
-    /// mail) becomes a recorded refusal instead of a dead daemon.
-    fn read_and_decide(&self, raw: &[u8], replay: bool) -> (Option<InboundMail>, Decision) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| match parse(raw) {
-            Ok(mail) => {
-                let decision = if replay {
-                    self.intake.decide(&mail, &Replay(&self.store))
-                } else {
-                    self.intake.decide(&mail, &self.store)
-                };
-                (Some(mail), decision)
+    /// Decides what to do with a mail read by [`read::read`]; a panic (a
+    /// rule meeting a mail nobody foresaw) becomes a recorded refusal.
+    fn decide(&self, message: &RawMessage, read: Read, replay: bool) -> (Option<InboundMail>, Decision) {
+        let mut mail = match read {
+            Read::Refused(reason) => return (None, Decision::Refuse { reason }),
+            Read::Mail(mail) => mail,
+        };
+        // Read under a configuration that screened the mail out, decided
+        // under one (reloaded since) that lets it through: read it whole.
+        if !mail.body_read && self.intake.screen(&mail).is_none() {
+            match read::read_whole(&self.intake, message) {
+                Read::Mail(whole) => mail = whole,
+                Read::Refused(reason) => return (None, Decision::Refuse { reason }),
             }
-            Err(e) => (None, Decision::Refuse { reason: format!("unparseable: {e}") }),
+        }
+        let decision = catch_unwind(AssertUnwindSafe(|| {
+            if replay {
+                self.intake.decide(&mail, &Replay(&self.store))
+            } else {
+                self.intake.decide(&mail, &self.store)
+            }
         }));
-        outcome.unwrap_or_else(|_| {
-            (
+        match decision {
+            Ok(decision) => (Some(*mail), decision),
+            Err(_) => (
                 None,
                 Decision::Refuse {
-                    reason: "internal error while reading this mail; its raw copy is kept (please report it)".into(),
+                    reason: "internal error while deciding about this mail; its raw copy is kept (please report it)"
+                        .into(),
                 },
-            )
-        })
+            ),
+        }
     }
 }
 

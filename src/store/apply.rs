@@ -19,7 +19,11 @@ use crate::ticket::{Event, Role, Status, TicketId};
 pub struct Received<'a> {
     pub source: &'a str,
     pub key: &'a str,
+    /// The raw copy kept: the whole mail, or only its head when it was over
+    /// the size limit.
     pub raw: &'a [u8],
+    /// The mail's real size.
+    pub size: u64,
     /// RFC 3339, UTC.
     pub at: &'a str,
     /// Set when an operator replays a stored message.
@@ -315,8 +319,8 @@ fn insert_message(
     };
     tx.prepare_cached(
         "INSERT INTO messages (source, source_key, message_id, message_id_derived, content_hash, raw_sha256, size,
-                               sender, subject, outcome, reason, replay_of, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                               sender, subject, outcome, reason, replay_of, received_at, defects)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         received.source,
@@ -325,15 +329,25 @@ fn insert_message(
         derived,
         content_hash,
         raw_sha256,
-        received.raw.len() as i64,
+        i64::try_from(received.size).unwrap_or(i64::MAX),
         mail.and_then(|m| m.from.as_ref()).map(|f| f.address.as_str()),
         mail.map(|m| m.subject.as_str()).unwrap_or(""),
         outcome.as_str(),
         reason,
         received.replay_of,
         received.at,
+        mail.filter(|m| !m.defects.is_empty()).map(|m| m.defects.join("\n")),
     ])?;
-    Ok(tx.last_insert_rowid())
+    let row = tx.last_insert_rowid();
+    if outcome != Outcome::Duplicate && received.replay_of.is_none() {
+        // Fails on a second record of the same mail: the decision that
+        // found it new was wrong, and the mail's savepoint rolls back.
+        tx.prepare_cached(
+            "INSERT INTO message_identities (message_id, content_hash, message_row) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![message_id, content_hash, row])?;
+    }
+    Ok(row)
 }
 
 fn store_attachments(

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_outbox_guard.sql"),
     include_str!("migrations/0003_life_cycle.sql"),
     include_str!("migrations/0004_digest.sql"),
+    include_str!("migrations/0006_message_identity.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -170,6 +171,20 @@ impl Store {
     /// still rolls back alone (each mail has its own savepoint).
     pub fn set_group_commit(&mut self, on: bool) {
         self.group_commit = on;
+    }
+
+    /// Opens the write transaction for the next mail, or joins the batch's
+    /// (`BEGIN IMMEDIATE`: the write lock is taken before anything is
+    /// read, so that what the mail's decision reads is what it writes
+    /// against). [`Store::finish`] ends it, unless in group commit.
+    pub fn begin(&mut self) -> Result<(), StoreError> {
+        self.begin_batch()
+    }
+
+    /// Ends what [`Store::begin`] opened, committing when `ok`; in group
+    /// commit the batch stays open for [`Store::make_durable`].
+    pub fn finish(&mut self, ok: bool) -> Result<(), StoreError> {
+        if self.group_commit { Ok(()) } else { self.end_batch(ok) }
     }
 
     fn begin_batch(&mut self) -> Result<(), StoreError> {

@@ -18,7 +18,7 @@ fn notifier(dir: &Path) -> Notifier {
 }
 
 fn received<'a>(key: &'a str, raw: &'a [u8]) -> Received<'a> {
-    Received { source: "test", key, raw, at: "2025-03-03T09:00:00Z", replay_of: None }
+    Received { source: "test", key, raw, size: raw.len() as u64, at: "2025-03-03T09:00:00Z", replay_of: None }
 }
 
 fn refuse() -> Decision {
