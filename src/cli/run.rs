@@ -10,8 +10,30 @@ use mailgate::pipeline::Pipeline;
 
 use super::{load_config, open_store};
 
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+pub fn runtime() -> anyhow::Result<Runtime> {
+    Ok(Runtime(Some(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)))
+}
+
+/// A tokio runtime that, once the command's work is done, does not wait
+/// for blocking tasks still running: a mail whose reading went past its
+/// budget was recorded as refused and must not hold the process's exit.
+pub struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    pub fn block_on<F: std::future::Future>(&self, work: F) -> F::Output {
+        match &self.0 {
+            Some(rt) => rt.block_on(work),
+            None => unreachable!("the runtime is taken only on drop"),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {

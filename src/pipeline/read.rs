@@ -46,6 +46,7 @@ pub fn read_whole(intake: &Intake, message: &RawMessage) -> Read {
 }
 
 fn read_with(intake: &Intake, message: &RawMessage, screened: bool) -> Read {
+    crate::fault::stall("stall-read", &message.key);
     let max = intake.config().limits.max_message_bytes;
     let size = message.oversized.unwrap_or(message.bytes.len() as u64);
     if message.oversized.is_some() || size > max {

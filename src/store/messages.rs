@@ -25,6 +25,11 @@ pub struct MessageRecord {
     /// The source's name for it (a Maildir file name, an IMAP UID).
     #[serde(skip)]
     pub key: String,
+    /// The mail's size in bytes, as received (its raw copy may be only its
+    /// head, when it was over the size limit).
+    pub size: i64,
+    /// What could not be read or was cut (a text over the size kept...).
+    pub defects: Vec<String>,
 }
 
 impl Store {
@@ -55,7 +60,8 @@ impl Store {
 
     pub fn list_messages(&self, outcome: Option<Outcome>) -> Result<Vec<MessageRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key
+            "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key,
+                    size, defects
              FROM messages WHERE (?1 IS NULL OR outcome = ?1) ORDER BY id",
         )?;
         let rows = stmt.query_map([outcome.map(Outcome::as_str)], row_to_record)?;
@@ -65,7 +71,8 @@ impl Store {
     pub fn message(&self, id: i64) -> Result<MessageRecord, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key
+                "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key,
+                        size, defects
                  FROM messages WHERE id = ?1",
             )?
             .query_row([id], row_to_record)
@@ -103,5 +110,7 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         received_at: r.get(7)?,
         source: r.get(8)?,
         key: r.get(9)?,
+        size: r.get(10)?,
+        defects: r.get::<_, Option<String>>(11)?.map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
     })
 }

@@ -9,6 +9,7 @@ mod desk;
 mod support;
 
 mod admin;
+mod bounds;
 mod cli;
 mod corpus;
 mod daemon;
