@@ -168,10 +168,10 @@ fn priority_matrix(rows: &[Vec<i64>]) -> Result<PriorityMatrix, Invalid> {
 
 /// A domain as written in the file: `@ac-exemple.fr` and `*.ac-exemple.fr`
 /// mean `ac-exemple.fr`. None when it does not look like a domain.
+/// Written in ASCII (IDNA), as addresses are compared against it.
 pub(super) fn normalize_domain(d: &str) -> Option<String> {
-    let d = d.trim().trim_start_matches('@').trim_start_matches("*.").trim_end_matches('.').to_lowercase();
-    let bad = d.is_empty() || d.contains('@') || d.contains(char::is_whitespace) || !d.contains('.');
-    (!bad).then_some(d)
+    let d = d.trim().trim_start_matches('@').trim_start_matches("*.").trim_end_matches('.');
+    crate::mail::address::plain_domain(d).ok()
 }
 
 /// `domain` is `parent` or a subdomain of it (`clg-moulin.ac-exemple.fr`
@@ -181,12 +181,10 @@ pub(super) fn domain_within(domain: &str, parent: &str) -> bool {
     domain == parent || domain.strip_suffix(parent).is_some_and(|head| head.ends_with('.'))
 }
 
-/// A lower-cased address, or None when it is not one.
+/// A plain address as mailgate compares it (see [`crate::mail::address`]),
+/// or None when it is not one: the configuration is held to the rules mail is.
 pub(super) fn normalize_address(a: &str) -> Option<String> {
-    let a = a.trim().to_lowercase();
-    let ok = a.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
-        && !a.contains(char::is_whitespace);
-    ok.then_some(a)
+    crate::mail::address::plain(a.trim()).ok()
 }
 
 pub(super) fn validate_entities(

@@ -225,14 +225,13 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     }
     let mut allowed_domains = Vec::new();
     for d in &inst.allowed_domains {
-        let d = d.trim().trim_start_matches('@').trim_start_matches("*.").to_lowercase();
-        if d.is_empty() || d.contains('@') || d.contains(char::is_whitespace) || !d.contains('.') {
+        let Some(domain) = helpdesk::normalize_domain(d) else {
             return Err(invalid(
                 "institution.allowed_domains",
-                format!("expected domain names like \"ac-exemple.fr\", got \"{d}\""),
+                format!("expected domain names like \"ac-exemple.fr\", got \"{}\"", d.trim()),
             ));
-        }
-        allowed_domains.push(d);
+        };
+        allowed_domains.push(domain);
     }
     let mut blocked_addresses = Vec::new();
     for a in &inst.blocked_addresses {

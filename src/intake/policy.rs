@@ -1,23 +1,26 @@
 //! Who may write to the support address: senders of the institution's
-//! domains (or their subdomains), minus blocked addresses. Comparison is on
-//! the decoded, lower-cased address, so `Marie.Dupont@AC-EXEMPLE.FR` is the
-//! same person, and `ac-exemple.fr.evil.com` is not the institution.
+//! domains (or their subdomains), minus blocked addresses, with a plain
+//! address (see [`crate::mail::address`]: no percent hack, no bang path, no
+//! trailing dot). Comparison is on the decoded, lower-cased address, so
+//! `Marie.Dupont@AC-EXEMPLE.FR` is the same person, and
+//! `ac-exemple.fr.evil.com` is not the institution. The same rule admits Cc
+//! observers and `#observer` targets.
 
 use crate::config::Institution;
-use crate::mail::Mailbox;
+use crate::mail::{Mailbox, address};
 
 /// Why a sender is not served, as recorded; `None` when the sender is served.
 pub fn refusal(from: Option<&Mailbox>, institution: &Institution) -> Option<String> {
     let Some(from) = from else {
         return Some("no sender address in From".into());
     };
+    if let Err(e) = address::plain(&from.address) {
+        return Some(format!("sender \"{}\" is not a plain mail address: {e}", shown(&from.address)));
+    }
     if institution.blocked_addresses.contains(&from.address) {
         return Some(format!("sender {} is blocked (institution.blocked_addresses)", from.address));
     }
     let domain = from.domain();
-    if domain.is_empty() || from.local_part().is_empty() {
-        return Some(format!("sender \"{}\" is not a mail address", from.address));
-    }
     if is_institutional(domain, &institution.allowed_domains) {
         None
     } else {
@@ -25,9 +28,18 @@ pub fn refusal(from: Option<&Mailbox>, institution: &Institution) -> Option<Stri
     }
 }
 
+/// An address as it may be shown in a reason: one line, bounded.
+fn shown(address: &str) -> String {
+    let line: String = address.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+    match line.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
+
 /// `domain` is one of `allowed` or a subdomain of one (`clg-moulin.ac-exemple.fr`).
 pub fn is_institutional(domain: &str, allowed: &[String]) -> bool {
-    let domain = domain.trim_end_matches('.').to_lowercase();
+    let domain = domain.to_lowercase();
     allowed.iter().any(|a| {
         domain == *a
             || (domain.len() > a.len()
@@ -54,7 +66,7 @@ mod tests {
 
     #[test]
     fn sender_policy_table() {
-        let cases: [(&str, Option<&str>, Option<&str>); 9] = [
+        let cases: [(&str, Option<&str>, Option<&str>); 14] = [
             ("exact domain is served", Some("marie.dupont@ac-exemple.fr"), None),
             ("subdomain is served", Some("sec@clg-moulin.ac-exemple.fr"), None),
             ("case does not matter", Some("Marie.Dupont@AC-EXEMPLE.FR"), None),
@@ -66,7 +78,12 @@ mod tests {
             ),
             ("glued prefix is refused", Some("x@notac-exemple.fr"), Some("not in institution.allowed_domains")),
             ("blocked address is refused", Some("banni@ac-exemple.fr"), Some("blocked")),
-            ("address without domain is refused", Some("marie"), Some("not a mail address")),
+            ("address without domain is refused", Some("marie"), Some("not a plain mail address")),
+            ("the percent hack is refused", Some("evil%evil.com@ac-exemple.fr"), Some("not a plain mail address")),
+            ("a bang path is refused", Some("evil.com!evil@ac-exemple.fr"), Some("not a plain mail address")),
+            ("a trailing dot is refused", Some("jean@ac-exemple.fr."), Some("ends with a dot")),
+            ("a space is refused", Some("jean dupont@ac-exemple.fr"), Some("not a plain mail address")),
+            ("a NUL is refused", Some("jean\0@ac-exemple.fr"), Some("not a plain mail address")),
             ("no sender is refused", None, Some("no sender")),
         ];
         let inst = institution();

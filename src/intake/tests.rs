@@ -253,3 +253,40 @@ fn reasons_name_what_to_fix() {
     };
     assert!(reason.contains("gmail.com") && reason.contains("institution.allowed_domains"), "{reason}");
 }
+
+#[test]
+fn addresses_that_are_not_plain_are_refused_as_sender_as_cc_and_in_observer() {
+    let hostile = [
+        "evil%evil.com@ac-exemple.fr",
+        "evil.com!evil@ac-exemple.fr",
+        "jean@ac-exemple.fr.",
+        "\"evil@evil.com\"@ac-exemple.fr",
+        "\"jean dupont\"@ac-exemple.fr",
+        "jean\0dupont@ac-exemple.fr",
+    ];
+    let intake = intake(true);
+    let mut failures = Vec::new();
+    for address in hostile {
+        let as_sender = format!("From: <{address}>\r\nSubject: Imprimante\r\n\r\nx\r\n");
+        let mail = parse(as_sender.as_bytes()).expect("parses");
+        if !matches!(intake.decide(&mail, &Fixture), Decision::Refuse { .. }) {
+            failures.push(format!("as sender: {address:?} was not refused"));
+        }
+
+        let as_cc = format!("From: marie.dupont@ac-exemple.fr\r\nCc: <{address}>\r\nSubject: Écran\r\n\r\nx\r\n");
+        let mail = parse(as_cc.as_bytes()).expect("parses");
+        match intake.decide(&mail, &Fixture) {
+            Decision::NewTicket { observers, .. } if observers.is_empty() => {}
+            other => failures.push(format!("as cc: {address:?} gave {}", summary(&other))),
+        }
+
+        let command = format!(
+            "From: alice.martin@ac-exemple.fr\r\nSubject: RE: [GLPI #0000001] Imprimante\r\n\r\n#observer {address}\r\n"
+        );
+        let mail = parse(command.as_bytes()).expect("parses");
+        if !matches!(intake.decide(&mail, &Fixture), Decision::AutoReply { .. }) {
+            failures.push(format!("in #observer: {address:?} was not answered with an error"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

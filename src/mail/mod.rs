@@ -5,6 +5,7 @@
 //! finds the ticket token and strips reply prefixes, [`noise`] recognises
 //! robots (auto-replies, bounces, lists).
 
+pub mod address;
 pub mod body;
 pub mod markup;
 pub mod noise;

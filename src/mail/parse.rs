@@ -171,6 +171,9 @@ fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
         return None;
     }
     let name = addr.name().map(|n| truncate_chars(&one_line(n), MAX_NAME_CHARS));
+    // A plain address is kept in its compared form (lower-case, ASCII
+    // domain); any other is kept as written, and the sender policy refuses it.
+    let address = super::address::plain(&address).unwrap_or(address);
     Some(Mailbox::new(&address, name.as_deref()))
 }
 

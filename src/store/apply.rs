@@ -149,6 +149,16 @@ fn apply_in(
                 if reached.contains(&n.recipient) {
                     continue;
                 }
+                // The last guard: whatever let an address this far, a
+                // notification goes only to a plain one.
+                if crate::mail::address::plain(&n.recipient).is_err() {
+                    tracing::warn!(
+                        ticket = id,
+                        event = event.as_str(),
+                        "notification not queued: its recipient is not a plain address"
+                    );
+                    continue;
+                }
                 reached.push(n.recipient.clone());
                 super::outbox::insert(tx, &n, received.at)?;
                 notifications += 1;
