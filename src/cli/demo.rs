@@ -42,7 +42,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     let store = super::open_store(&config)?;
     println!("mailgate demo in {}\n", dir.display());
     let mut mails = Table::new(&["MAIL", "FROM", "OUTCOME", "TICKET", "WHY"]);
-    for m in store.list_messages(None)? {
+    for m in store.list_messages(None, false)? {
         mails.row(vec![
             m.key,
             m.from.unwrap_or_else(|| "-".into()),

@@ -191,16 +191,18 @@ fn describe(action: &str, detail: &str) -> String {
 pub fn messages(config: &Path, outcome: Option<String>, json: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
     let store = open_store(&config)?;
-    let outcome = match outcome.as_deref() {
-        None => None,
+    // Quarantined mails are refused ones held for an operator.
+    let (outcome, quarantined_only) = match outcome.as_deref() {
+        None => (None, false),
+        Some("quarantined") => (None, true),
         Some(o) => match Outcome::parse(o) {
-            Some(o) => Some(o),
+            Some(o) => (Some(o), false),
             None => bail!(
-                "--outcome: expected one of ticket_created, followup_added, refused, ignored, duplicate; got \"{o}\""
+                "--outcome: expected one of ticket_created, followup_added, refused, ignored, duplicate, quarantined; got \"{o}\""
             ),
         },
     };
-    let messages = store.list_messages(outcome)?;
+    let messages = store.list_messages(outcome, quarantined_only)?;
     if json {
         return print_json(&messages).map(|_| ExitCode::SUCCESS);
     }

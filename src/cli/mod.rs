@@ -155,7 +155,8 @@ pub struct ListArgs {
 #[derive(Debug, Subcommand)]
 pub enum MessagesCommand {
     List {
-        /// ticket_created, followup_added, refused, ignored or duplicate.
+        /// ticket_created, followup_added, refused, ignored, duplicate, or
+        /// quarantined (refused mails held until `messages release`).
         #[arg(long)]
         outcome: Option<String>,
         #[arg(long)]
@@ -163,6 +164,9 @@ pub enum MessagesCommand {
     },
     /// Run a stored refused or ignored message through the pipeline again.
     Replay { id: i64 },
+    /// Let a quarantined message through: you vouch for its sender, and it
+    /// is decided again as if authenticated.
+    Release { id: i64 },
     /// Write a stored message's raw copy, byte for byte, to standard output.
     Raw { id: i64 },
 }
@@ -222,7 +226,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Tickets(cmd) => inspect::tickets(&args.config, cmd),
-        Command::Messages(MessagesCommand::Replay { id }) => run::replay(&args.config, id),
+        Command::Messages(MessagesCommand::Replay { id }) => run::replay(&args.config, id, false),
+        Command::Messages(MessagesCommand::Release { id }) => run::replay(&args.config, id, true),
         Command::Messages(MessagesCommand::Raw { id }) => inspect::raw(&args.config, id),
         Command::Messages(MessagesCommand::List { outcome, json }) => inspect::messages(&args.config, outcome, json),
         Command::Outbox(OutboxCommand::List { state, json }) => inspect::outbox(&args.config, state, json),

@@ -123,14 +123,16 @@ pub fn dry_run(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn replay(config_path: &Path, id: i64) -> anyhow::Result<ExitCode> {
+/// `messages replay ID`, or `messages release ID` when `release`.
+pub fn replay(config_path: &Path, id: i64, release: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
     let store = open_store(&config)?;
     let mut pipeline = Pipeline::new(store, config, Arc::new(SystemClock))?;
-    let applied = pipeline.replay(id)?;
+    let applied = if release { pipeline.release(id)? } else { pipeline.replay(id)? };
     pipeline.make_durable()?;
     println!(
-        "message {id} replayed as message {}: {}{}{}",
+        "message {id} {} as message {}: {}{}{}",
+        if release { "released" } else { "replayed" },
         applied.message_row,
         applied.outcome.as_str(),
         applied.ticket.map(|t| format!(" on ticket #{t}")).unwrap_or_default(),

@@ -15,6 +15,7 @@ mod rules;
 mod secret;
 mod show;
 mod sources;
+mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,7 @@ use raw::RawConfig;
 pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
 pub use sources::{ImapConfig, SourceConfig};
+pub use trust::{Trust, TrustMode};
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,8 @@ pub struct Config {
     pub logging: Logging,
     /// The HTTP listener for /healthz and /metrics; None: no listener.
     pub metrics: Option<MetricsConfig>,
+    /// How far the From header is believed.
+    pub trust: Trust,
     /// Allowed but unwise settings, logged at start.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -348,6 +352,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         rules,
         logging: Logging { level, format },
         metrics,
+        trust: trust::validate(raw.trust).map_err(|(k, m)| invalid(&k, m))?,
         warnings,
     })
 }

@@ -30,6 +30,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub logging: RawLogging,
     pub metrics: Option<RawMetrics>,
+    pub trust: Option<super::trust::RawTrust>,
 }
 
 #[derive(Debug, Deserialize)]

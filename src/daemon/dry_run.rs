@@ -71,7 +71,7 @@ fn judge(pipeline: &Pipeline, source: &str, raw: RawMessage) -> Result<Verdict, 
                     format!("followup_added on #{ticket} with {} change(s)", plan.changes.len())
                 }
                 Decision::AutoReply { ticket, reply, .. } => format!("answered on #{ticket}: {reply:?}"),
-                Decision::Refuse { reason } => format!("refused: {reason}"),
+                Decision::Refuse { reason } | Decision::Quarantine { reason } => format!("refused: {reason}"),
                 Decision::Ignore { reason } => format!("ignored: {reason}"),
                 Decision::Duplicate { of } => format!("duplicate of message {of}"),
             };

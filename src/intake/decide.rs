@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use super::thread::{self, ThreadMatch};
+use super::trust::{self, Verdict};
 use super::{Decision, TicketFacts, View, policy};
-use crate::config::{Config, FollowupPolicy};
+use crate::config::{Config, FollowupPolicy, TrustMode};
 use crate::lifecycle;
 use crate::mail::reply;
 use crate::mail::subject::SubjectToken;
@@ -38,11 +39,27 @@ impl Intake {
     }
 
     pub fn decide(&self, mail: &InboundMail, view: &dyn View) -> Decision {
+        self.decide_with(mail, view, false)
+    }
+
+    /// [`Intake::decide`], with the sender taken as authenticated when
+    /// `released` (an operator released the mail from quarantine).
+    pub fn decide_with(&self, mail: &InboundMail, view: &dyn View, released: bool) -> Decision {
         if let Some(of) = view.earlier_copy(&mail.message_id, &mail.content_hash) {
             return Decision::Duplicate { of };
         }
         if let Some(decision) = self.screen(mail) {
             return decision;
+        }
+        if self.config.trust.mode == TrustMode::Enforce
+            && !released
+            && let Some(Verdict::Fail(why)) = trust::verdict(mail, &self.config.trust)
+        {
+            return Decision::Quarantine {
+                reason: format!(
+                    "quarantined: the sender could not be authenticated ({why}); `mailgate messages release` lets it through"
+                ),
+            };
         }
         let max = self.config.limits.max_attachment_bytes;
         if let Some(big) = mail.attachments.iter().find(|a| a.size as u64 > max) {

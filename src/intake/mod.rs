@@ -7,6 +7,7 @@
 mod decide;
 pub mod policy;
 pub mod thread;
+pub mod trust;
 
 pub use decide::Intake;
 
@@ -71,6 +72,10 @@ pub enum Decision {
     Refuse { reason: String },
     /// Record and drop: a robot (auto-reply, bounce, list) or mailgate itself.
     Ignore { reason: String },
+    /// Record and hold for an operator: a sender of an allowed domain whose
+    /// authenticity could not be established (`trust.mode = "enforce"`).
+    /// Never answered; `messages release` lets it through.
+    Quarantine { reason: String },
     /// The same mail was already recorded as message `of`.
     Duplicate { of: i64 },
 }
@@ -84,7 +89,7 @@ impl Decision {
             // sent): the ticket is unchanged either way.
             Decision::AutoReply { reply: AutoReply::CommandErrors(_), .. } => Outcome::Refused,
             Decision::AutoReply { reply: AutoReply::Help, .. } => Outcome::Ignored,
-            Decision::Refuse { .. } => Outcome::Refused,
+            Decision::Refuse { .. } | Decision::Quarantine { .. } => Outcome::Refused,
             Decision::Ignore { .. } => Outcome::Ignored,
             Decision::Duplicate { .. } => Outcome::Duplicate,
         }

@@ -103,6 +103,12 @@ pub struct InboundMail {
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
     pub automation: AutomationSignals,
+    /// The `Authentication-Results` headers, topmost (latest added) first;
+    /// see [`crate::intake::trust`] for which one is believed.
+    pub authentication_results: Vec<String>,
+    /// The IP address of the relay that handed the mail to the last server,
+    /// from the topmost `Received` header (for `trust.trusted_relays`).
+    pub relay_ip: Option<std::net::IpAddr>,
     /// The readable text: text/plain, or HTML turned into text.
     pub text: String,
     pub attachments: Vec<Attachment>,

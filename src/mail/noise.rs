@@ -152,6 +152,8 @@ mod tests {
             attachments: Vec::new(),
             defects: Vec::new(),
             body_read: true,
+            authentication_results: Vec::new(),
+            relay_ip: None,
         };
         let s = &mut mail.automation;
         for line in headers.lines() {

@@ -81,6 +81,8 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
         in_reply_to: message_ids(message.header_raw("In-Reply-To")),
         references: message_ids(message.header_raw("References")),
         automation: automation_signals(&message),
+        authentication_results: authentication_results(&message),
+        relay_ip: relay_ip(&message),
         text: String::new(),
         attachments: Vec::new(),
         defects,
@@ -240,6 +242,33 @@ fn message_ids(raw: Option<&str>) -> Vec<String> {
     let excess = ids.len().saturating_sub(MAX_THREAD_IDS);
     ids.drain(..excess);
     ids
+}
+
+/// How many `Authentication-Results` headers are kept, and how long each:
+/// the one believed is near the top, added by the institution's server.
+const MAX_AUTH_RESULTS: usize = 16;
+const MAX_AUTH_RESULT_CHARS: usize = 4096;
+
+fn authentication_results(message: &Message<'_>) -> Vec<String> {
+    message
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+        .take(MAX_AUTH_RESULTS)
+        .map(|(_, value)| truncate_chars(&one_line(value), MAX_AUTH_RESULT_CHARS))
+        .collect()
+}
+
+/// The relay's address in the topmost `Received` header's from clause
+/// (`from host (rdns [192.0.2.1]) by …`), written by the last server.
+fn relay_ip(message: &Message<'_>) -> Option<std::net::IpAddr> {
+    let (_, received) = message.headers_raw().find(|(name, _)| name.eq_ignore_ascii_case("Received"))?;
+    let received = &received[..received.len().min(2048)];
+    let lower = one_line(received).to_ascii_lowercase();
+    let from_clause = lower.split(" by ").next().unwrap_or("");
+    from_clause.split('[').skip(1).find_map(|rest| {
+        let inside = rest.split(']').next()?;
+        inside.trim_start_matches("ipv6:").parse().ok()
+    })
 }
 
 fn automation_signals(message: &Message<'_>) -> AutomationSignals {

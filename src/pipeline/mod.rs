@@ -15,7 +15,7 @@ pub use read::Read;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::intake::{Decision, Intake, TicketFacts, View};
+use crate::intake::{Decision, Intake, TicketFacts, View, trust};
 use crate::mail::InboundMail;
 use crate::notify::{Notifier, TemplateError};
 use crate::source::RawMessage;
@@ -133,7 +133,7 @@ impl Pipeline {
             return Ok(None);
         }
         let message = RawMessage::new(key.to_string(), raw.to_vec());
-        Ok(Some(self.decide(&message, read::read(&self.intake, &message), false)))
+        Ok(Some(self.decide(&message, read::read(&self.intake, &message), None)))
     }
 
     /// Closes the tickets whose solution waited `tickets.auto_close_days`
@@ -175,6 +175,19 @@ impl Pipeline {
     /// change. Only mails that were refused or ignored can be replayed: one
     /// that made a ticket or followup would make it twice.
     pub fn replay(&mut self, message_row: i64) -> Result<Applied, PipelineError> {
+        self.replay_as(message_row, false)
+    }
+
+    /// Lets a quarantined mail through: an operator vouches for its sender,
+    /// and it is decided again as if authenticated.
+    pub fn release(&mut self, message_row: i64) -> Result<Applied, PipelineError> {
+        if !self.store.message(message_row)?.quarantined {
+            return Err(StoreError::Refused(format!("message {message_row} is not in quarantine")).into());
+        }
+        self.replay_as(message_row, true)
+    }
+
+    fn replay_as(&mut self, message_row: i64, released: bool) -> Result<Applied, PipelineError> {
         let record = self.store.message(message_row)?;
         if !matches!(record.outcome, crate::intake::Outcome::Refused | crate::intake::Outcome::Ignored) {
             return Err(StoreError::Refused(format!(
@@ -194,7 +207,8 @@ impl Pipeline {
         let message = RawMessage::new(format!("replay-of-{message_row}"), raw);
         let read = read::read(&self.intake, &message);
         self.store.begin()?;
-        let result = self.record(&record.source, &message, read, Some(message_row));
+        let replay = Replayed { of: message_row, released };
+        let result = self.record(&record.source, &message, read, Some(replay));
         self.store.finish(result.is_ok())?;
         result
     }
@@ -204,20 +218,22 @@ impl Pipeline {
         source: &str,
         message: &RawMessage,
         read: Read,
-        replay_of: Option<i64>,
+        replay: Option<Replayed>,
     ) -> Result<Applied, PipelineError> {
         let started = Instant::now();
         let at = self.clock.now_rfc3339();
         let max = self.intake.config().limits.max_message_bytes;
+        let (mail, decision) = self.decide(message, read, replay);
+        let verdict = mail.as_ref().and_then(|m| trust::verdict(m, &self.intake.config().trust)).map(|v| v.record());
         let received = Received {
             source,
             key: &message.key,
             raw: read::raw_copy(message, max),
             size: message.oversized.unwrap_or(message.bytes.len() as u64),
             at: &at,
-            replay_of,
+            replay_of: replay.map(|r| r.of),
+            trust: verdict.as_deref(),
         };
-        let (mail, decision) = self.decide(message, read, replay_of.is_some());
         let applied = self.store.apply(&received, mail.as_ref(), &decision, &self.notifier)?;
         tracing::info!(
             source,
@@ -235,7 +251,7 @@ impl Pipeline {
 
     /// Decides what to do with a mail read by [`read::read`]; a panic (a
     /// rule meeting a mail nobody foresaw) becomes a recorded refusal.
-    fn decide(&self, message: &RawMessage, read: Read, replay: bool) -> (Option<InboundMail>, Decision) {
+    fn decide(&self, message: &RawMessage, read: Read, replay: Option<Replayed>) -> (Option<InboundMail>, Decision) {
         let mut mail = match read {
             Read::Refused(reason) => return (None, Decision::Refuse { reason }),
             Read::Mail(mail) => mail,
@@ -248,12 +264,9 @@ impl Pipeline {
                 Read::Refused(reason) => return (None, Decision::Refuse { reason }),
             }
         }
-        let decision = catch_unwind(AssertUnwindSafe(|| {
-            if replay {
-                self.intake.decide(&mail, &Replay(&self.store))
-            } else {
-                self.intake.decide(&mail, &self.store)
-            }
+        let decision = catch_unwind(AssertUnwindSafe(|| match replay {
+            Some(r) => self.intake.decide_with(&mail, &Replay(&self.store), r.released),
+            None => self.intake.decide(&mail, &self.store),
         }));
         match decision {
             Ok(decision) => (Some(*mail), decision),
@@ -266,6 +279,14 @@ impl Pipeline {
             ),
         }
     }
+}
+
+/// A replay by an operator: of which message, and whether it was released
+/// from quarantine.
+#[derive(Debug, Clone, Copy)]
+struct Replayed {
+    of: i64,
+    released: bool,
 }
 
 /// The store seen by a replay: the mail's own earlier record is not a copy.

@@ -28,6 +28,8 @@ pub struct Received<'a> {
     pub at: &'a str,
     /// Set when an operator replays a stored message.
     pub replay_of: Option<i64>,
+    /// The sender's authentication verdict, when `[trust]` is on.
+    pub trust: Option<&'a str>,
 }
 
 /// What applying a decision did.
@@ -85,10 +87,14 @@ fn apply_in(
             Some(format!("commands not applied, the technician was told why: {}", errors.join("; ")))
         }
         Decision::AutoReply { reply: AutoReply::Help, .. } => Some("#help: the commands were sent back".into()),
-        Decision::Refuse { reason } | Decision::Ignore { reason } => Some(reason.clone()),
+        Decision::Refuse { reason } | Decision::Ignore { reason } | Decision::Quarantine { reason } => {
+            Some(reason.clone())
+        }
         Decision::Duplicate { of } => Some(format!("same Message-ID and content as message {of}")),
     };
-    let message_row = insert_message(tx, received, mail, &raw_sha256, decision.outcome(), reason.as_deref())?;
+    let quarantined = matches!(decision, Decision::Quarantine { .. });
+    let message_row =
+        insert_message(tx, received, mail, &raw_sha256, decision.outcome(), reason.as_deref(), quarantined)?;
 
     let mut ticket = None;
     let mut events = Vec::new();
@@ -321,6 +327,7 @@ fn insert_message(
     raw_sha256: &str,
     outcome: Outcome,
     reason: Option<&str>,
+    quarantined: bool,
 ) -> Result<i64, StoreError> {
     // A mail that could not be parsed is still identified, by its bytes.
     let (message_id, derived, content_hash) = match mail {
@@ -329,8 +336,9 @@ fn insert_message(
     };
     tx.prepare_cached(
         "INSERT INTO messages (source, source_key, message_id, message_id_derived, content_hash, raw_sha256, size,
-                               sender, subject, outcome, reason, replay_of, received_at, defects)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                               sender, subject, outcome, reason, replay_of, received_at, defects,
+                               trust, quarantined)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         received.source,
@@ -347,6 +355,8 @@ fn insert_message(
         received.replay_of,
         received.at,
         mail.filter(|m| !m.defects.is_empty()).map(|m| m.defects.join("\n")),
+        received.trust,
+        quarantined,
     ])?;
     let row = tx.last_insert_rowid();
     if outcome != Outcome::Duplicate && received.replay_of.is_none() {

@@ -30,6 +30,10 @@ pub struct MessageRecord {
     pub size: i64,
     /// What could not be read or was cut (a text over the size kept...).
     pub defects: Vec<String>,
+    /// The sender's authentication verdict, when `[trust]` was on.
+    pub trust: Option<String>,
+    /// Held for an operator (`trust.mode = "enforce"`).
+    pub quarantined: bool,
 }
 
 impl Store {
@@ -58,13 +62,19 @@ impl Store {
             .optional()?)
     }
 
-    pub fn list_messages(&self, outcome: Option<Outcome>) -> Result<Vec<MessageRecord>, StoreError> {
+    /// The intake record, of one outcome or all, or only the mails held in
+    /// quarantine.
+    pub fn list_messages(
+        &self,
+        outcome: Option<Outcome>,
+        quarantined_only: bool,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key,
-                    size, defects
-             FROM messages WHERE (?1 IS NULL OR outcome = ?1) ORDER BY id",
+                    size, defects, trust, quarantined
+             FROM messages WHERE (?1 IS NULL OR outcome = ?1) AND (?2 = 0 OR quarantined = 1) ORDER BY id",
         )?;
-        let rows = stmt.query_map([outcome.map(Outcome::as_str)], row_to_record)?;
+        let rows = stmt.query_map(params![outcome.map(Outcome::as_str), quarantined_only], row_to_record)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -72,7 +82,7 @@ impl Store {
         self.conn
             .prepare_cached(
                 "SELECT id, message_id, sender, subject, outcome, reason, ticket_id, received_at, source, source_key,
-                        size, defects
+                        size, defects, trust, quarantined
                  FROM messages WHERE id = ?1",
             )?
             .query_row([id], row_to_record)
@@ -112,5 +122,7 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         key: r.get(9)?,
         size: r.get(10)?,
         defects: r.get::<_, Option<String>>(11)?.map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
+        trust: r.get(12)?,
+        quarantined: r.get(13)?,
     })
 }

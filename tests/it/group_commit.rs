@@ -18,7 +18,15 @@ fn notifier(dir: &Path) -> Notifier {
 }
 
 fn received<'a>(key: &'a str, raw: &'a [u8]) -> Received<'a> {
-    Received { source: "test", key, raw, size: raw.len() as u64, at: "2025-03-03T09:00:00Z", replay_of: None }
+    Received {
+        source: "test",
+        key,
+        raw,
+        size: raw.len() as u64,
+        at: "2025-03-03T09:00:00Z",
+        replay_of: None,
+        trust: None,
+    }
 }
 
 fn refuse() -> Decision {
@@ -52,7 +60,7 @@ fn failing() -> Decision {
 }
 
 fn keys(store: &Store) -> Vec<String> {
-    store.list_messages(None).expect("list").into_iter().map(|m| m.key).collect()
+    store.list_messages(None, false).expect("list").into_iter().map(|m| m.key).collect()
 }
 
 #[test]

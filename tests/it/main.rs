@@ -26,3 +26,4 @@ mod rules;
 mod service;
 mod smtp;
 mod tickets_query;
+mod trust;

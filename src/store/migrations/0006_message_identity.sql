@@ -16,3 +16,8 @@ INSERT OR IGNORE INTO message_identities (message_id, content_hash, message_row)
 -- What could not be read or was cut (an unknown charset, a text over the
 -- size kept), one per line; shown by `tickets show` and `messages show`.
 ALTER TABLE messages ADD COLUMN defects TEXT;
+
+-- The sender's authentication verdict ([trust] report or enforce), and
+-- whether the mail is held in quarantine for an operator.
+ALTER TABLE messages ADD COLUMN trust TEXT;
+ALTER TABLE messages ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;

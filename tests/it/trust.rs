@@ -1,0 +1,108 @@
+//! `[trust]` played by mail: a forged technician or requester is not obeyed
+//! when trust is enforced (the mail waits in quarantine for an operator), is
+//! obeyed but recorded with its verdict when trust only reports, and a
+//! genuine Authentication-Results from the institution's server passes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use mailgate::clock::SystemClock;
+use mailgate::config::Config;
+use mailgate::intake::Outcome;
+use mailgate::pipeline::{Pipeline, Processed};
+use mailgate::store::{Applied, Store};
+
+const EXAMPLE: &str = include_str!("../../config.example.toml");
+const GENUINE: &str = "Authentication-Results: mx.ac-exemple.fr; dkim=pass header.d=ac-exemple.fr; dmarc=pass";
+const FORGED_ELSEWHERE: &str = "Authentication-Results: mx.evil.com; dmarc=pass";
+const REQUESTER: &str = "secretariat@clg-moulin.ac-exemple.fr";
+const TECHNICIAN: &str = "alice.martin@ac-exemple.fr";
+
+struct Site {
+    pipeline: Pipeline,
+    sent: usize,
+}
+
+impl Site {
+    fn new(mode: &str) -> Site {
+        let text = format!("{EXAMPLE}\n[trust]\nmode = \"{mode}\"\nauthserv_id = \"mx.ac-exemple.fr\"\n");
+        let config = Config::from_toml(&text, Path::new("mailgate.toml"), Path::new("/tmp")).expect("config");
+        let store = Store::open_in_memory().expect("store");
+        Site { pipeline: Pipeline::new(store, Arc::new(config), Arc::new(SystemClock)).expect("pipeline"), sent: 0 }
+    }
+
+    fn mail(&mut self, auth: &str, from: &str, subject: &str, body: &str) -> Applied {
+        self.sent += 1;
+        let raw = format!(
+            "{auth}\r\nFrom: {from}\r\nTo: support-informatique@ac-exemple.fr\r\nSubject: {subject}\r\n\
+             Message-ID: <t{n}@mua.ac-exemple.fr>\r\n\r\n{body}\r\n",
+            n = self.sent
+        );
+        match self.pipeline.process("support", &format!("k{}", self.sent), raw.as_bytes()).expect("recorded") {
+            Processed::Recorded(applied) => applied,
+            Processed::AlreadyRecorded => panic!("mail {} taken for an earlier one", self.sent),
+        }
+    }
+
+    fn status(&self, ticket: i64) -> String {
+        self.pipeline.store().ticket_detail(ticket).expect("ticket").status.as_str().to_string()
+    }
+
+    fn outbox_len(&self) -> usize {
+        self.pipeline.store().list_outbox(None).expect("outbox").len()
+    }
+}
+
+#[test]
+fn a_forged_technician_command_is_quarantined_when_trust_is_enforced_and_released_by_an_operator() {
+    let mut site = Site::new("enforce");
+    let opened = site.mail(GENUINE, REQUESTER, "Imprimante en panne", "Elle ne répond plus.");
+    assert_eq!(opened.outcome, Outcome::TicketCreated);
+    let queued = site.outbox_len();
+
+    for (what, auth) in [("no header from our server", "X-Spam: no"), ("another server's pass", FORGED_ELSEWHERE)] {
+        let forged = site.mail(auth, TECHNICIAN, "RE: [GLPI #0000001] Imprimante en panne", "#status closed");
+        assert_eq!(forged.outcome, Outcome::Refused, "{what}");
+        assert!(forged.reason.as_deref().is_some_and(|r| r.starts_with("quarantined")), "{what}: {forged:?}");
+        assert_eq!(site.status(1), "new", "{what}: the ticket is as it was");
+        assert_eq!(site.outbox_len(), queued, "{what}: nobody is told, the forged address least of all");
+    }
+    let held = site.pipeline.store().list_messages(None, true).expect("list");
+    assert_eq!(held.len(), 2, "both wait in quarantine");
+    assert!(held[0].trust.as_deref().is_some_and(|t| t.starts_with("fail")), "{:?}", held[0]);
+
+    let released = site.pipeline.release(held[0].id).expect("released");
+    assert_eq!(released.outcome, Outcome::FollowupAdded, "{released:?}");
+    assert_eq!(site.status(1), "closed", "the operator vouched for the sender");
+}
+
+#[test]
+fn a_forged_requester_cannot_cancel_a_ticket_when_trust_is_enforced() {
+    let mut site = Site::new("enforce");
+    site.mail(GENUINE, REQUESTER, "Imprimante en panne", "Elle ne répond plus.");
+    let forged = site.mail("X: y", REQUESTER, "RE: [GLPI #0000001] Imprimante en panne", "#cancel");
+    assert_eq!(forged.outcome, Outcome::Refused);
+    assert_eq!(site.status(1), "new", "not cancelled");
+}
+
+#[test]
+fn a_genuine_technician_is_obeyed_when_trust_is_enforced() {
+    let mut site = Site::new("enforce");
+    site.mail(GENUINE, REQUESTER, "Imprimante en panne", "Elle ne répond plus.");
+    let genuine = site.mail(GENUINE, TECHNICIAN, "RE: [GLPI #0000001] Imprimante en panne", "#status closed");
+    assert_eq!(genuine.outcome, Outcome::FollowupAdded, "{genuine:?}");
+    assert_eq!(site.status(1), "closed");
+}
+
+#[test]
+fn when_trust_only_reports_a_forged_command_is_obeyed_and_its_verdict_recorded() {
+    let mut site = Site::new("report");
+    site.mail(GENUINE, REQUESTER, "Imprimante en panne", "Elle ne répond plus.");
+    let forged = site.mail("X: y", TECHNICIAN, "RE: [GLPI #0000001] Imprimante en panne", "#status closed");
+    assert_eq!(forged.outcome, Outcome::FollowupAdded);
+    assert_eq!(site.status(1), "closed");
+    let record = site.pipeline.store().message(forged.message_row).expect("record");
+    assert_eq!(record.trust.as_deref(), Some("fail: no Authentication-Results from mx.ac-exemple.fr"));
+    let first = site.pipeline.store().message(1).expect("record");
+    assert_eq!(first.trust.as_deref(), Some("pass: dmarc=pass"));
+}
