@@ -56,6 +56,9 @@ pub struct Institution {
     pub name: String,
     pub allowed_domains: Vec<String>,
     pub blocked_addresses: Vec<String>,
+    /// The other addresses that reach this mailgate (`lsu-support@…`):
+    /// never observers, never notified.
+    pub aliases: Vec<String>,
     pub subject_tag: String,
     pub ticket_url: String,
     pub language: Language,
@@ -237,13 +240,16 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         };
         allowed_domains.push(domain);
     }
-    let mut blocked_addresses = Vec::new();
-    for a in &inst.blocked_addresses {
-        if !a.contains('@') {
-            return Err(invalid("institution.blocked_addresses", format!("expected mail addresses, got \"{a}\"")));
-        }
-        blocked_addresses.push(a.trim().to_lowercase());
-    }
+    let plain_addresses = |key: &str, list: &[String]| -> Result<Vec<String>, ConfigError> {
+        list.iter()
+            .map(|a| {
+                helpdesk::normalize_address(a)
+                    .ok_or_else(|| invalid(key, format!("expected plain mail addresses, got \"{}\"", a.trim())))
+            })
+            .collect()
+    };
+    let blocked_addresses = plain_addresses("institution.blocked_addresses", &inst.blocked_addresses)?;
+    let aliases = plain_addresses("institution.aliases", &inst.aliases)?;
     let subject_tag = inst.subject_tag.unwrap_or_else(|| "GLPI".into());
     if subject_tag.is_empty() || subject_tag.contains([']', '[', '#', '\r', '\n']) {
         return Err(invalid(
@@ -338,6 +344,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             name: inst.name.trim().to_string(),
             allowed_domains,
             blocked_addresses,
+            aliases,
             subject_tag,
             ticket_url: inst.ticket_url,
             language,

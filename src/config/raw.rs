@@ -70,6 +70,8 @@ pub struct RawInstitution {
     pub allowed_domains: Vec<String>,
     #[serde(default)]
     pub blocked_addresses: Vec<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
     pub subject_tag: Option<String>,
     pub ticket_url: String,
     pub language: Option<String>,

@@ -93,6 +93,12 @@ impl Intake {
         }
     }
 
+    /// mailgate's own address or one of the aliases that reach it: never
+    /// an observer, so never written to.
+    fn is_ours(&self, address: &str) -> bool {
+        address == self.own_address || self.config.institution.aliases.iter().any(|a| a == address)
+    }
+
     /// The checks that read only headers and configuration: mailgate's own
     /// mail, robots, the sender policy. They run before a mail's body is
     /// read (see [`crate::mail::parse::parse_screened`]), so a stranger's
@@ -158,6 +164,7 @@ impl Intake {
         for target in &routing.observers {
             if let ObserverTarget::Person(address) = target
                 && *address != requester.address
+                && !self.is_ours(address)
                 && !observers.iter().any(|o| o.address == *address)
             {
                 observers.push(Mailbox::new(address, None));
@@ -192,7 +199,7 @@ impl Intake {
         let mut observers: Vec<Mailbox> = Vec::new();
         for cc in &mail.cc {
             let keep = cc.address != requester.address
-                && cc.address != self.own_address
+                && !self.is_ours(&cc.address)
                 && policy::refusal(Some(cc), &self.config.institution).is_none()
                 && !observers.iter().any(|o| o.address == cc.address);
             if keep {

@@ -58,6 +58,7 @@ mod tests {
             name: "Académie d'Exemple".into(),
             allowed_domains: vec!["ac-exemple.fr".into()],
             blocked_addresses: vec!["banni@ac-exemple.fr".into()],
+            aliases: vec![],
             subject_tag: "GLPI".into(),
             ticket_url: "https://helpdesk/{id}".into(),
             language: Language::Fr,
