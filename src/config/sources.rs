@@ -180,3 +180,62 @@ fn batch_bytes(s: &RawSource) -> Result<u64, String> {
     // Below 64 KiB every batch would hold one mail: a mistake, not a choice.
     if n >= 64 * 1024 { Ok(n) } else { Err(format!("expected at least 65536 bytes per batch, got {n}")) }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, SourceConfig};
+
+    const EXAMPLE: &str = include_str!("../../config.example.toml");
+    const IMAP: &str = "[[sources]]\nkind = \"imap\"\nname = \"imap\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword = \"p\"\n";
+
+    /// The example with `maildir_extra` under its Maildir source and an IMAP
+    /// source with `imap_extra` beside it; then `tail` appended.
+    fn load(maildir_extra: &str, imap_extra: &str, tail: &str) -> Result<Config, String> {
+        let text = EXAMPLE
+            .replace("poll_seconds = 5 ", &format!("{maildir_extra}\npoll_seconds = 5 "))
+            .replace("[institution]", &format!("{IMAP}{imap_extra}\n[institution]"))
+            + tail;
+        Config::from_toml(&text, Path::new("/etc/mailgate/mailgate.toml"), Path::new("/etc/mailgate"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bounds_and_deadlines_have_defaults() {
+        let config = load("", "", "").expect("loads");
+        let (SourceConfig::Maildir(maildir), SourceConfig::Imap(imap)) = (&config.sources[0], &config.sources[1])
+        else {
+            panic!("a Maildir then an IMAP source");
+        };
+        assert_eq!((maildir.batch_size, maildir.batch_bytes), (500, 32 * 1024 * 1024));
+        assert_eq!((imap.batch_size, imap.batch_bytes, imap.timeout_seconds), (100, 32 * 1024 * 1024, 60));
+        let config = load("", "", "\n[metrics]\n").expect("loads");
+        let metrics = config.metrics.expect("a listener");
+        assert_eq!((metrics.unhealthy_after_seconds, metrics.start_grace_seconds), (300, 30));
+    }
+
+    #[test]
+    fn out_of_range_bounds_and_deadlines_are_reported_by_key() {
+        let cases = [
+            ("", "timeout_seconds = 0", "", "sources[1].timeout_seconds: expected 1 to 3600 seconds"),
+            ("", "batch_bytes = 1000", "", "sources[1].batch_bytes: expected at least 65536 bytes"),
+            ("batch_bytes = 10", "", "", "sources[0].batch_bytes: expected at least 65536 bytes"),
+            ("batch_size = 0", "", "", "sources[0].batch_size: expected 1 to 10000"),
+            ("timeout_seconds = 5", "", "", "sources[0].timeout_seconds: is not a key of a maildir source"),
+            (
+                "",
+                "",
+                "\n[metrics]\nunhealthy_after_seconds = 0\n",
+                "metrics.unhealthy_after_seconds: expected 1 to 86400",
+            ),
+            ("", "", "\n[metrics]\nstart_grace_seconds = 0\n", "metrics.start_grace_seconds: expected 1 to 86400"),
+        ];
+        for (maildir, imap, tail, expected) in cases {
+            match load(maildir, imap, tail) {
+                Ok(_) => panic!("accepted: {maildir}{imap}{tail}"),
+                Err(e) => assert!(e.contains(expected), "{maildir}{imap}{tail}: {e}"),
+            }
+        }
+    }
+}
