@@ -178,7 +178,8 @@ impl ImapSource {
         let last = self.last_uid.unwrap_or(0);
         let session = self.session().await?;
         let mut uids = if by_uid {
-            let after = peer.timed("UID SEARCH", session.uid_search(format!("UID {}:*", last + 1))).await?;
+            let after =
+                peer.timed("UID SEARCH", session.uid_search(format!("UID {}:*", last.saturating_add(1)))).await?;
             let unseen = peer.timed("UID SEARCH", session.uid_search("UNSEEN")).await?;
             plan::waiting(after, last, unseen)
         } else {

@@ -1,5 +1,6 @@
 //! `mailgate run` as systemd runs it: started once, fed mail while running,
-//! stopped with SIGTERM.
+//! stopped with SIGTERM; and what a pass reads of a Maildir mail over the
+//! size limit (its head only).
 
 use crate::support;
 
