@@ -58,7 +58,19 @@ pub fn daemon(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
             if report.digests > 0 {
                 eprintln!("mailgate: {} daily digest(s) of open tickets queued", report.digests);
             }
-            return Ok(if report.left_for_retry() > 0 { ExitCode::from(super::EXIT_TEMPFAIL) } else { ExitCode::SUCCESS });
+            for failure in &report.failed {
+                eprintln!("mailgate: {}", failure.error);
+            }
+            // A source unreachable or stalled, or mail left for a retry:
+            // try again later (75). A refused login or a bad setting needs
+            // the operator (1).
+            return Ok(if report.failed.iter().any(|f| !f.temporary) {
+                ExitCode::FAILURE
+            } else if !report.failed.is_empty() || report.left_for_retry() > 0 {
+                ExitCode::from(super::EXIT_TEMPFAIL)
+            } else {
+                ExitCode::SUCCESS
+            });
         }
         daemon.run(shutdown_signal(), reload_signals()).await?;
         Ok(ExitCode::SUCCESS)

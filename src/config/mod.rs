@@ -28,7 +28,7 @@ pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials,
 use raw::RawConfig;
 pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
-pub use sources::{ImapConfig, SourceConfig};
+pub use sources::{ImapConfig, MaildirConfig, SourceConfig};
 pub use trust::{Trust, TrustMode};
 
 /// A configuration that cannot be used, with where and why.
@@ -107,6 +107,19 @@ pub struct Logging {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MetricsConfig {
     pub listen: std::net::SocketAddr,
+    /// How long a source that worked before may keep failing before
+    /// /healthz answers 503 (a server restart should not page anyone).
+    pub unhealthy_after_seconds: u64,
+    /// How long a source may take to connect the first time before
+    /// /healthz answers 503 for it.
+    pub start_grace_seconds: u64,
+}
+
+impl MetricsConfig {
+    /// The thresholds when there is no `[metrics]` section: they still
+    /// shape the status line systemd shows.
+    pub const DEFAULT_UNHEALTHY_AFTER_SECONDS: u64 = 300;
+    pub const DEFAULT_START_GRACE_SECONDS: u64 = 30;
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -332,7 +345,20 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
                     "metrics.listen = \"{listen}\" is reachable from the network; the counts it shows are not secret, but keep it behind a firewall"
                 ));
             }
-            Some(MetricsConfig { listen })
+            let unhealthy_after_seconds =
+                m.unhealthy_after_seconds.unwrap_or(MetricsConfig::DEFAULT_UNHEALTHY_AFTER_SECONDS);
+            let start_grace_seconds = m.start_grace_seconds.unwrap_or(MetricsConfig::DEFAULT_START_GRACE_SECONDS);
+            for (key, value) in
+                [("unhealthy_after_seconds", unhealthy_after_seconds), ("start_grace_seconds", start_grace_seconds)]
+            {
+                if !(1..=86_400).contains(&value) {
+                    return Err(invalid(
+                        &format!("metrics.{key}"),
+                        format!("expected 1 to 86400 seconds, got {value}"),
+                    ));
+                }
+            }
+            Some(MetricsConfig { listen, unhealthy_after_seconds, start_grace_seconds })
         }
     };
 

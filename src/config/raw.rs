@@ -60,7 +60,10 @@ pub struct RawSource {
     pub processed_folder: Option<String>,
     pub refused_folder: Option<String>,
     pub batch_size: Option<usize>,
+    pub batch_bytes: Option<u64>,
+    // imap
     pub idle: Option<bool>,
+    pub timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,4 +240,6 @@ pub struct RawLogging {
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     pub listen: Option<String>,
+    pub unhealthy_after_seconds: Option<u64>,
+    pub start_grace_seconds: Option<u64>,
 }

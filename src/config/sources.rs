@@ -12,17 +12,29 @@ use super::secret::{Secret, SecretSource};
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum SourceConfig {
-    Maildir { name: String, path: PathBuf, poll_seconds: u64 },
+    Maildir(MaildirConfig),
     Imap(ImapConfig),
 }
 
 impl SourceConfig {
     pub fn name(&self) -> &str {
         match self {
-            SourceConfig::Maildir { name, .. } => name,
+            SourceConfig::Maildir(maildir) => &maildir.name,
             SourceConfig::Imap(imap) => &imap.name,
         }
     }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MaildirConfig {
+    pub name: String,
+    pub path: PathBuf,
+    pub poll_seconds: u64,
+    /// Mails read per batch at most…
+    pub batch_size: usize,
+    /// …and bytes: a batch stops before the mail that would pass this, so
+    /// that a backlog of large mails is not held in memory at once.
+    pub batch_bytes: u64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -40,8 +52,18 @@ pub struct ImapConfig {
     pub refused_folder: Option<String>,
     pub poll_seconds: u64,
     pub batch_size: usize,
+    /// Bytes fetched per batch at most (a single larger mail goes alone).
+    pub batch_bytes: u64,
     pub idle: bool,
+    /// How long the server may take to answer one command (greeting, login,
+    /// SELECT, SEARCH, each mail of a FETCH, MOVE, LOGOUT) before the
+    /// session is dropped and retried.
+    pub timeout_seconds: u64,
 }
+
+/// Default bytes per batch: enough for hundreds of ordinary mails, little
+/// enough that a backlog of large ones does not take the memory.
+const DEFAULT_BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
 pub(super) use super::connection::KeyError;
 
@@ -75,7 +97,9 @@ pub(super) fn validate(
             ("processed_folder", s.processed_folder.is_some()),
             ("refused_folder", s.refused_folder.is_some()),
             ("batch_size", s.batch_size.is_some()),
+            ("batch_bytes", s.batch_bytes.is_some()),
             ("idle", s.idle.is_some()),
+            ("timeout_seconds", s.timeout_seconds.is_some()),
         ];
         match present.iter().find(|(k, set)| *set && !allowed.contains(k)) {
             Some((k, _)) => Err(err(k, format!("is not a key of a {} source", s.kind))),
@@ -84,11 +108,17 @@ pub(super) fn validate(
     };
     match s.kind.as_str() {
         "maildir" => {
-            only(&["path"])?;
+            only(&["path", "batch_size", "batch_bytes"])?;
             let path = s.path.as_deref().filter(|p| !p.trim().is_empty()).ok_or_else(|| {
                 err("path", "expected the path of a Maildir folder (holding new/, cur/, tmp/)".into())
             })?;
-            Ok(SourceConfig::Maildir { name, path: resolve(path), poll_seconds })
+            Ok(SourceConfig::Maildir(MaildirConfig {
+                name,
+                path: resolve(path),
+                poll_seconds,
+                batch_size: batch_size(s, 500).map_err(|m| err("batch_size", m))?,
+                batch_bytes: batch_bytes(s).map_err(|m| err("batch_bytes", m))?,
+            }))
         }
         "imap" => {
             let host =
@@ -108,9 +138,14 @@ pub(super) fn validate(
                 password_env: s.password_env.as_deref(),
             };
             let (password, password_source) = connection::password(&given, resolve, &key, warnings)?;
-            let batch_size = s.batch_size.unwrap_or(100);
-            if !(1..=10_000).contains(&batch_size) {
-                return Err(err("batch_size", format!("expected 1 to 10000 messages per fetch, got {batch_size}")));
+            let batch_size = batch_size(s, 100).map_err(|m| err("batch_size", m))?;
+            let batch_bytes = batch_bytes(s).map_err(|m| err("batch_bytes", m))?;
+            let timeout_seconds = s.timeout_seconds.unwrap_or(60);
+            if !(1..=3600).contains(&timeout_seconds) {
+                return Err(err(
+                    "timeout_seconds",
+                    format!("expected 1 to 3600 seconds for the server to answer a command, got {timeout_seconds}"),
+                ));
             }
             Ok(SourceConfig::Imap(ImapConfig {
                 name,
@@ -126,9 +161,81 @@ pub(super) fn validate(
                 refused_folder: s.refused_folder.clone().filter(|f| !f.is_empty()),
                 poll_seconds,
                 batch_size,
+                batch_bytes,
                 idle: s.idle.unwrap_or(true),
+                timeout_seconds,
             }))
         }
         other => Err(err("kind", format!("expected \"maildir\" or \"imap\", got \"{other}\""))),
+    }
+}
+
+fn batch_size(s: &RawSource, default: usize) -> Result<usize, String> {
+    let n = s.batch_size.unwrap_or(default);
+    if (1..=10_000).contains(&n) { Ok(n) } else { Err(format!("expected 1 to 10000 messages per batch, got {n}")) }
+}
+
+fn batch_bytes(s: &RawSource) -> Result<u64, String> {
+    let n = s.batch_bytes.unwrap_or(DEFAULT_BATCH_BYTES);
+    // Below 64 KiB every batch would hold one mail: a mistake, not a choice.
+    if n >= 64 * 1024 { Ok(n) } else { Err(format!("expected at least 65536 bytes per batch, got {n}")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, SourceConfig};
+
+    const EXAMPLE: &str = include_str!("../../config.example.toml");
+    const IMAP: &str = "[[sources]]\nkind = \"imap\"\nname = \"imap\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword = \"p\"\n";
+
+    /// The example with `maildir_extra` under its Maildir source and an IMAP
+    /// source with `imap_extra` beside it; then `tail` appended.
+    fn load(maildir_extra: &str, imap_extra: &str, tail: &str) -> Result<Config, String> {
+        let text = EXAMPLE
+            .replace("poll_seconds = 5 ", &format!("{maildir_extra}\npoll_seconds = 5 "))
+            .replace("[institution]", &format!("{IMAP}{imap_extra}\n[institution]"))
+            + tail;
+        Config::from_toml(&text, Path::new("/etc/mailgate/mailgate.toml"), Path::new("/etc/mailgate"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bounds_and_deadlines_have_defaults() {
+        let config = load("", "", "").expect("loads");
+        let (SourceConfig::Maildir(maildir), SourceConfig::Imap(imap)) = (&config.sources[0], &config.sources[1])
+        else {
+            panic!("a Maildir then an IMAP source");
+        };
+        assert_eq!((maildir.batch_size, maildir.batch_bytes), (500, 32 * 1024 * 1024));
+        assert_eq!((imap.batch_size, imap.batch_bytes, imap.timeout_seconds), (100, 32 * 1024 * 1024, 60));
+        let config = load("", "", "\n[metrics]\n").expect("loads");
+        let metrics = config.metrics.expect("a listener");
+        assert_eq!((metrics.unhealthy_after_seconds, metrics.start_grace_seconds), (300, 30));
+    }
+
+    #[test]
+    fn out_of_range_bounds_and_deadlines_are_reported_by_key() {
+        let cases = [
+            ("", "timeout_seconds = 0", "", "sources[1].timeout_seconds: expected 1 to 3600 seconds"),
+            ("", "batch_bytes = 1000", "", "sources[1].batch_bytes: expected at least 65536 bytes"),
+            ("batch_bytes = 10", "", "", "sources[0].batch_bytes: expected at least 65536 bytes"),
+            ("batch_size = 0", "", "", "sources[0].batch_size: expected 1 to 10000"),
+            ("timeout_seconds = 5", "", "", "sources[0].timeout_seconds: is not a key of a maildir source"),
+            (
+                "",
+                "",
+                "\n[metrics]\nunhealthy_after_seconds = 0\n",
+                "metrics.unhealthy_after_seconds: expected 1 to 86400",
+            ),
+            ("", "", "\n[metrics]\nstart_grace_seconds = 0\n", "metrics.start_grace_seconds: expected 1 to 86400"),
+        ];
+        for (maildir, imap, tail, expected) in cases {
+            match load(maildir, imap, tail) {
+                Ok(_) => panic!("accepted: {maildir}{imap}{tail}"),
+                Err(e) => assert!(e.contains(expected), "{maildir}{imap}{tail}: {e}"),
+            }
+        }
     }
 }

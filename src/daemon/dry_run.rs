@@ -6,15 +6,13 @@
 //! acknowledged or sent.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::DaemonError;
 use crate::clock::Clock;
-use crate::config::{Config, SourceConfig};
+use crate::config::Config;
 use crate::intake::Decision;
 use crate::pipeline::Pipeline;
-use crate::source::imap::ImapSource;
-use crate::source::maildir::MaildirSource;
+use crate::source::any::AnySource;
 use crate::source::{RawMessage, Source};
 use crate::store::Store;
 
@@ -39,12 +37,10 @@ pub async fn dry_run(config: Arc<Config>, clock: Arc<dyn Clock>) -> Result<Vec<V
     let pipeline = Pipeline::new(store, config.clone(), clock)?;
     let mut verdicts = Vec::new();
     for source in &config.sources {
-        let batch = match source {
-            SourceConfig::Maildir { name, path, poll_seconds } => {
-                MaildirSource::open(name, path, Duration::from_secs(*poll_seconds))?.fetch().await?
-            }
-            SourceConfig::Imap(imap) => ImapSource::read_only(imap.clone())?.fetch().await?,
-        };
+        let database = config.database_path.exists().then_some(config.database_path.as_path());
+        let mut reader = AnySource::read_only(source, config.limits.max_message_bytes, database)?;
+        let batch = reader.fetch().await?;
+        reader.close().await;
         for mail in batch {
             let verdict = judge(&pipeline, source.name(), mail)?;
             tracing::info!(
@@ -58,6 +54,17 @@ pub async fn dry_run(config: Arc<Config>, clock: Arc<dyn Clock>) -> Result<Vec<V
 }
 
 fn judge(pipeline: &Pipeline, source: &str, raw: RawMessage) -> Result<Verdict, DaemonError> {
+    if let Some(size) = raw.oversized {
+        // Only its head was read: it is refused on its size, unparsed.
+        let outcome = format!("refused: message is {size} bytes, over limits.max_message_bytes");
+        return Ok(Verdict {
+            source: source.to_string(),
+            key: raw.key,
+            from: String::new(),
+            subject: String::new(),
+            outcome,
+        });
+    }
     let decided = pipeline.decide_only(source, &raw.key, &raw.bytes)?;
     let (mail, outcome) = match decided {
         None => (None, "already recorded (would only be acknowledged)".to_string()),

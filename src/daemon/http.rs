@@ -3,7 +3,16 @@
 //! otherwise; `/metrics` is the Prometheus text format. Counts come from the
 //! store, so they agree with the CLI and survive restarts; connection state
 //! and latency come from [`Health`].
+//!
+//! The listener is its own accept loop, so that idle or slow clients cannot
+//! take it over: a request's headers must arrive within
+//! [`HEADER_READ_TIMEOUT`], a connection lives at most
+//! [`CONNECTION_LIFETIME`] and serves one request, and at most
+//! [`MAX_CONNECTIONS`] are open at once; past that the oldest is closed to
+//! make room, so a flood of half-open connections costs a bounded number of
+//! file descriptors and never locks out the next `/healthz`.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -14,6 +23,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -24,6 +35,14 @@ use tokio_util::sync::CancellationToken;
 use super::health::Health;
 use crate::clock::{Clock, SystemClock};
 use crate::store::{Counts, Store, StoreError};
+
+/// Connections open at once; a scrape and a health check need one each.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A client that has not sent its request headers by then is dropped.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection that has not finished by then (a client that never reads
+/// its answer) is dropped.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 
 struct Endpoints {
     health: Arc<Health>,
@@ -46,12 +65,60 @@ pub async fn serve(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("metrics.listen {listen}: {e}")))?;
     tracing::info!(%listen, "serving /healthz and /metrics");
-    Ok(tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the metrics listener stopped");
-        }
-    }))
+    Ok(tokio::spawn(accept_loop(listener, app, stop)))
+}
+
+/// The connections open now, oldest first, each with the token that closes it.
+#[derive(Default)]
+struct Open {
+    next_id: u64,
+    live: VecDeque<(u64, CancellationToken)>,
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router, stop: CancellationToken) {
+    let open = Arc::new(Mutex::new(Open::default()));
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, or a connection reset before it
+                    // was accepted: wait a little rather than spin.
+                    tracing::warn!(error = %e, "the metrics listener cannot accept a connection");
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
+                    }
+                }
+            },
+        };
+        let (id, closed) = {
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            while open.live.len() >= MAX_CONNECTIONS {
+                if let Some((_, oldest)) = open.live.pop_front() {
+                    oldest.cancel();
+                }
+            }
+            open.next_id += 1;
+            let closed = stop.child_token();
+            let id = open.next_id;
+            open.live.push_back((id, closed.clone()));
+            (id, closed)
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let open = open.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(false);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = closed.cancelled() => {}
+                _ = tokio::time::timeout(CONNECTION_LIFETIME, connection) => {}
+            }
+            open.lock().unwrap_or_else(|e| e.into_inner()).live.retain(|(other, _)| *other != id);
+        });
+    }
 }
 
 /// Reads the counts on a blocking thread: SQLite is synchronous.

@@ -31,9 +31,12 @@ pub enum PassError {
     Writer(#[from] WriterError),
 }
 
-/// Takes every mail waiting in `source`, batch by batch. Shutdown is
-/// looked at between batches only: a batch taken is recorded, made durable
-/// and acknowledged before the pass ends.
+/// Takes every mail waiting in `source`, batch by batch. Shutdown cancels
+/// a wait on the source's server (connecting, fetching, acknowledging) at
+/// once, but never the writer's work: a batch handed over is recorded and
+/// made durable before the pass ends, and acknowledged unless the server is
+/// stuck, in which case the next start finds it recorded and only
+/// acknowledges it. Nothing is acknowledged before it is durable.
 pub async fn pass<S: Source>(
     source: &mut S,
     writer: &Writer,
@@ -41,10 +44,11 @@ pub async fn pass<S: Source>(
     shutdown: &CancellationToken,
 ) -> Result<(), PassError> {
     loop {
-        if shutdown.is_cancelled() {
-            return Ok(());
-        }
-        let batch = source.fetch().await?;
+        let batch = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return Ok(()),
+            batch = source.fetch() => batch?,
+        };
         if batch.is_empty() {
             return Ok(());
         }
@@ -78,7 +82,12 @@ pub async fn pass<S: Source>(
             return Ok(());
         }
         crate::fault::point("kill-before-ack");
-        source.ack(&handled).await?;
+        // The acknowledgment goes first; shutdown only cuts a stuck one.
+        tokio::select! {
+            biased;
+            acked = source.ack(&handled) => acked?,
+            _ = shutdown.cancelled() => return Ok(()),
+        }
     }
 }
 

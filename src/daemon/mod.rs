@@ -1,8 +1,10 @@
 //! The daemon: one task per source feeding the single writer thread, and
 //! an outbox task that sends what the writer queued. Shutdown is a
 //! parameter: main passes SIGTERM/SIGINT, tests pass what they like. On
-//! shutdown, sources stop between batches (a batch taken is recorded, made
-//! durable and acknowledged), the outbox gets a bounded grace period to
+//! shutdown, a source waiting on its server (connecting, fetching, IDLE) is
+//! cancelled at once; a batch already handed to the writer is recorded and
+//! made durable, and acknowledged unless the server is stuck (then the next
+//! start only acknowledges it). The outbox gets a bounded grace period to
 //! send what is due, and the writer drains its queue before the process
 //! exits.
 
@@ -25,20 +27,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use dry_run::{Verdict, dry_run};
-pub use health::{Health, SourceHealth};
+pub use health::{Health, HealthPolicy, SourceHealth};
 pub use intake::{PassError, SourceReport};
 pub use writer::{Writer, WriterError};
 
 use crate::clock::Clock;
-use crate::config::{Config, SourceConfig, TransportConfig};
+use crate::config::{Config, MetricsConfig, TransportConfig};
 use crate::notify::Notifier;
 use crate::notify::sender::{DrainReport, SendPolicy};
 use crate::notify::smtp::SmtpTransport;
 use crate::notify::transport::{AnyTransport, FileTransport, TransportError};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::source::SourceError;
-use crate::source::imap::ImapSource;
-use crate::source::maildir::MaildirSource;
+use crate::source::any::AnySource;
 use crate::store::{Store, StoreError};
 
 /// How long the outbox may keep sending after a shutdown request; below
@@ -72,6 +73,18 @@ pub struct PassReport {
     pub closed: Vec<crate::ticket::TicketId>,
     /// Daily digests queued (and sent with the outbox) by this pass.
     pub digests: usize,
+    /// Sources whose pass failed; the others still ran.
+    pub failed: Vec<SourceFailure>,
+}
+
+/// A source whose pass failed in `run --once`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFailure {
+    pub source: String,
+    /// The error, naming the source and what to check.
+    pub error: String,
+    /// Trying again later may work (unreachable, stalled): exit 75.
+    pub temporary: bool,
 }
 
 impl PassReport {
@@ -104,7 +117,7 @@ impl Daemon {
         let pipeline = Pipeline::new(Store::open(&config.database_path)?, config.clone(), clock.clone())?;
         let notifier: Arc<Notifier> = pipeline.notifier();
         let committed = Arc::new(Notify::new());
-        let health = Arc::new(Health::new(config.sources.iter().map(|s| s.name().to_string())));
+        let health = Arc::new(Health::new(config.sources.iter().map(|s| s.name().to_string()), health_policy(&config)));
         let (writer, writer_thread) = Writer::start(pipeline, committed.clone(), health.clone());
         let (notifier_tx, notifier_rx) = watch::channel(notifier);
         let (transport, concurrency) = match &config.notifications.transport {
@@ -134,22 +147,28 @@ impl Daemon {
         self.writer.clone()
     }
 
-    /// Takes everything waiting in every source, then sends what is due.
+    /// Takes everything waiting in every source, then sends what is due. A
+    /// source that fails (unreachable, stalled past its timeout, login
+    /// refused) is reported in `failed`; the other sources and the outbox
+    /// still run.
     pub async fn once(&mut self) -> Result<PassReport, DaemonError> {
         let started = std::time::Instant::now();
         let never = CancellationToken::new();
         let mut report = PassReport::default();
         for source in &self.config.sources {
             let mut r = SourceReport::default();
-            match source {
-                SourceConfig::Maildir { name, path, poll_seconds } => {
-                    let mut s = MaildirSource::open(name, path, Duration::from_secs(*poll_seconds))?;
-                    intake::pass(&mut s, &self.writer, &mut r, &never).await?;
+            let mut s = self.open_source(source)?;
+            match intake::pass(&mut s, &self.writer, &mut r, &never).await {
+                Ok(()) => s.close().await,
+                Err(PassError::Source(e)) => {
+                    tracing::error!(source = source.name(), error = %e, "source failed; its mail waits for the next pass");
+                    report.failed.push(SourceFailure {
+                        source: source.name().to_string(),
+                        error: e.to_string(),
+                        temporary: e.is_temporary(),
+                    });
                 }
-                SourceConfig::Imap(imap) => {
-                    let mut s = ImapSource::new(imap.clone())?;
-                    intake::pass(&mut s, &self.writer, &mut r, &never).await?;
-                }
+                Err(e) => return Err(e.into()),
             }
             report.sources.push((source.name().to_string(), r));
         }
@@ -171,6 +190,10 @@ impl Daemon {
         Ok(self.outbox.drain().await?)
     }
 
+    fn open_source(&self, source: &crate::config::SourceConfig) -> Result<AnySource, SourceError> {
+        AnySource::open(source, self.config.limits.max_message_bytes, Some(&self.config.database_path))
+    }
+
     /// What the daemon knows of its sources and latency (for tests and tools).
     pub fn health(&self) -> Arc<Health> {
         self.health.clone()
@@ -187,16 +210,8 @@ impl Daemon {
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
         for source in &config.sources {
-            match source {
-                SourceConfig::Maildir { name, path, poll_seconds } => {
-                    let s = MaildirSource::open(name, path, Duration::from_secs(*poll_seconds))?;
-                    tasks.spawn(intake::run(s, writer.clone(), health.clone(), stop.clone()));
-                }
-                SourceConfig::Imap(imap) => {
-                    let s = ImapSource::new(imap.clone())?;
-                    tasks.spawn(intake::run(s, writer.clone(), health.clone(), stop.clone()));
-                }
-            }
+            let s = AnySource::open(source, config.limits.max_message_bytes, Some(&config.database_path))?;
+            tasks.spawn(intake::run(s, writer.clone(), health.clone(), stop.clone()));
         }
         let outbox_stop = CancellationToken::new();
         let outbox_task = tokio::spawn(outbox.run(committed, outbox_stop.clone()));
@@ -242,4 +257,14 @@ impl Daemon {
         tracing::info!("mailgate stopped");
         Ok(())
     }
+}
+
+/// The /healthz thresholds: from `[metrics]`, or the defaults (they still
+/// shape the status line without a listener).
+fn health_policy(config: &Config) -> HealthPolicy {
+    let (grace, after) = match &config.metrics {
+        Some(m) => (m.start_grace_seconds, m.unhealthy_after_seconds),
+        None => (MetricsConfig::DEFAULT_START_GRACE_SECONDS, MetricsConfig::DEFAULT_UNHEALTHY_AFTER_SECONDS),
+    };
+    HealthPolicy { start_grace: Duration::from_secs(grace), unhealthy_after: Duration::from_secs(after) }
 }

@@ -32,8 +32,15 @@ fn notify(states: &[NotifyState<'_>]) {
 }
 
 pub async fn supervise(writer: Writer, health: Arc<Health>, database: PathBuf, stop: CancellationToken) {
-    if !health.all_started(READY_LIMIT).await {
-        tracing::warn!(?READY_LIMIT, "a source has neither connected nor failed yet; reporting ready anyway");
+    // A stop asked for during startup must not wait for a silent source.
+    tokio::select! {
+        _ = stop.cancelled() => {
+            notify(&[NotifyState::Stopping]);
+            return;
+        }
+        started = health.all_started(READY_LIMIT) => if !started {
+            tracing::warn!(?READY_LIMIT, "a source has neither connected nor failed yet; reporting ready anyway");
+        }
     }
     let mut store = Store::open(&database).ok();
     let status = status_line(&health, store.as_ref());
@@ -67,8 +74,8 @@ pub async fn supervise(writer: Writer, health: Arc<Health>, database: PathBuf, s
 
 /// "idle; 3 tickets today; outbox 0", or the first source problem first.
 fn status_line(health: &Health, store: Option<&Store>) -> String {
-    let problems = health.problems();
-    let state = problems.first().cloned().unwrap_or_else(|| "idle".into());
+    // A threshold decides /healthz; the status line shows any error at once.
+    let state = health.problems().into_iter().chain(health.current_errors()).next().unwrap_or_else(|| "idle".into());
     match store.map(|s| s.counts(&start_of_day(&SystemClock))) {
         Some(Ok(c)) => format!("{state}; {} tickets today; outbox {}", c.tickets_since, c.outbox_depth()),
         Some(Err(e)) => format!("{state}; store: {e}"),

@@ -9,38 +9,60 @@
 //! the store knows the key and the mail is only moved. When UIDVALIDITY
 //! changes every key changes, and the store's Message-ID + content match
 //! keeps the mail from being recorded twice.
+//!
+//! Without folders, what waits is tracked by UID, not by the \Seen flag that
+//! a colleague reading the shared mailbox also sets: every mail after the
+//! highest UID recorded for this source (under the current UIDVALIDITY), and
+//! any unread one below it. Sizes are asked first (`RFC822.SIZE`): a mail
+//! over `limits.max_message_bytes` is fetched as its head only. Every
+//! exchange has a deadline (`timeout_seconds`).
+
+mod plan;
+mod session;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use async_imap::{Client, Session};
+use async_imap::Session;
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::Fetch;
 use futures::TryStreamExt;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use self::plan::{Bounds, uid_set};
+use self::session::{Opened, Peer, mailbox_name};
 use super::{RawMessage, Source, SourceError};
 use crate::config::{ImapConfig, TlsMode};
 use crate::intake::Outcome;
+use crate::store::Store;
 use crate::tls::{self, Stream};
 
-/// IMAP servers drop an IDLE after 30 minutes (RFC 2177 says 29 at most);
-/// re-issue it before.
-const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// IMAP servers drop an IDLE after 30 minutes (RFC 2177 says 29 at most),
+/// and some firewalls forget a silent connection sooner: IDLE is ended this
+/// often, a NOOP checks the connection answers, and IDLE starts again.
+const IDLE_RENEW: Duration = Duration::from_secs(5 * 60);
 
 pub struct ImapSource {
     config: ImapConfig,
+    peer: Peer,
     connector: Option<TlsConnector>,
     session: Option<Session<Stream>>,
-    uidvalidity: u32,
-    can_move: bool,
-    can_idle: bool,
+    opened: Opened,
+    max_message_bytes: u64,
     /// `run --dry-run`: EXAMINE instead of SELECT, no folder created.
     read_only: bool,
+    /// The database, read on its own connection for the highest UID
+    /// recorded, when the folder is tracked by UID.
+    database: Option<PathBuf>,
+    /// The highest UID known handled under `opened.uidvalidity`.
+    last_uid: Option<u32>,
 }
 
 impl ImapSource {
-    pub fn new(config: ImapConfig) -> Result<ImapSource, SourceError> {
+    /// A source whose mails over `max_message_bytes` are fetched as their
+    /// head only.
+    pub fn new(config: ImapConfig, max_message_bytes: u64) -> Result<ImapSource, SourceError> {
         let connector = match config.tls {
             TlsMode::None => None,
             _ => Some(
@@ -49,161 +71,166 @@ impl ImapSource {
             ),
         };
         Ok(ImapSource {
+            peer: Peer::new(&config),
             config,
             connector,
             session: None,
-            uidvalidity: 0,
-            can_move: false,
-            can_idle: false,
+            opened: Opened::default(),
+            max_message_bytes,
             read_only: false,
+            database: None,
+            last_uid: None,
         })
     }
 
     /// A source that looks and changes nothing on the server: the folder is
     /// opened with EXAMINE, no folder is created. Acknowledging is refused.
-    pub fn read_only(config: ImapConfig) -> Result<ImapSource, SourceError> {
-        Ok(ImapSource { read_only: true, ..ImapSource::new(config)? })
+    pub fn read_only(config: ImapConfig, max_message_bytes: u64) -> Result<ImapSource, SourceError> {
+        Ok(ImapSource { read_only: true, ..ImapSource::new(config, max_message_bytes)? })
     }
 
-    fn connection_error(&self, what: &str, e: impl std::fmt::Display) -> SourceError {
-        SourceError::Connection {
-            source_name: self.config.name.clone(),
-            detail: format!("{what} {}:{}: {e}", self.config.host, self.config.port),
+    /// Where the store is, so that a folder without processed/refused
+    /// folders resumes after the highest UID recorded for this source.
+    pub fn with_progress(self, database: PathBuf) -> ImapSource {
+        ImapSource { database: Some(database), ..self }
+    }
+
+    /// Ends the session politely (LOGOUT, under the deadline).
+    pub async fn logout(&mut self) {
+        if let Some(mut session) = self.session.take()
+            && let Err(e) = self.peer.timed("LOGOUT", session.logout()).await
+        {
+            tracing::debug!(source = %self.config.name, error = %e, "logout");
         }
+    }
+
+    /// Without folders nothing leaves the folder: what waits is what comes
+    /// after the last mail recorded.
+    fn tracks_by_uid(&self) -> bool {
+        self.config.processed_folder.is_none() && self.config.refused_folder.is_none()
     }
 
     async fn session(&mut self) -> Result<&mut Session<Stream>, SourceError> {
         if self.session.is_none() {
-            let session = self.connect().await?;
-            self.session = Some(session);
+            self.connect().await?;
         }
         let name = self.config.name.clone();
         self.session.as_mut().ok_or(SourceError::Connection { source_name: name, detail: "not connected".into() })
     }
 
-    async fn connect(&mut self) -> Result<Session<Stream>, SourceError> {
+    async fn connect(&mut self) -> Result<(), SourceError> {
         let c = &self.config;
-        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((c.host.as_str(), c.port)))
-            .await
-            .map_err(|_| self.connection_error("timed out connecting to", "no answer in 30 s"))?
-            .map_err(|e| self.connection_error("cannot connect to", e))?;
-        let stream = match (c.tls, &self.connector) {
-            (TlsMode::Implicit, Some(connector)) => {
-                tls::wrap(connector, &c.host, tcp).await.map_err(|e| self.connection_error("TLS failed with", e))?
-            }
-            (TlsMode::Starttls, Some(connector)) => {
-                let mut client = Client::new(Stream::Plain(tcp));
-                client.read_response().await.map_err(|e| self.connection_error("no greeting from", e))?;
-                client
-                    .run_command_and_check_ok("STARTTLS", None)
-                    .await
-                    .map_err(|e| self.connection_error("STARTTLS refused by", e))?;
-                let Stream::Plain(tcp) = client.into_inner() else {
-                    return Err(self.connection_error("STARTTLS failed with", "unexpected stream"));
-                };
-                tls::wrap(connector, &c.host, tcp).await.map_err(|e| self.connection_error("TLS failed with", e))?
-            }
-            _ => Stream::Plain(tcp),
-        };
-        let mut client = Client::new(stream);
-        if c.tls != TlsMode::Starttls {
-            client.read_response().await.map_err(|e| self.connection_error("no greeting from", e))?;
-        }
-        let mut session =
-            client.login(&c.username, c.password.expose()).await.map_err(|(e, _)| SourceError::Login {
-                source_name: c.name.clone(),
-                detail: format!(
-                    "login as \"{}\" refused by {}:{}: {e}; check username and password",
-                    c.username, c.host, c.port
-                ),
-            })?;
-        let caps = session.capabilities().await.map_err(|e| self.connection_error("CAPABILITY failed on", e))?;
-        self.can_move = caps.has_str("MOVE");
-        self.can_idle = caps.has_str("IDLE");
         let folders: Vec<String> = if self.read_only {
             Vec::new()
         } else {
             c.processed_folder.iter().chain(&c.refused_folder).cloned().collect()
         };
-        for folder in &folders {
-            ensure_folder(&mut session, &mailbox_name(folder))
-                .await
-                .map_err(|e| self.connection_error(&format!("cannot create folder \"{folder}\" on"), e))?;
-        }
-        let opened = if self.read_only {
-            session.examine(mailbox_name(&c.folder)).await
-        } else {
-            session.select(mailbox_name(&c.folder)).await
-        };
-        let mailbox = opened.map_err(|e| self.connection_error(&format!("cannot select \"{}\" on", c.folder), e))?;
-        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
-        if self.uidvalidity != 0 && uidvalidity != self.uidvalidity {
+        let (session, opened) = session::open(c, self.connector.as_ref(), &folders, self.read_only).await?;
+        if self.opened.uidvalidity != 0 && opened.uidvalidity != self.opened.uidvalidity {
             tracing::warn!(
-                source = %c.name, old = self.uidvalidity, new = uidvalidity,
+                source = %c.name, old = self.opened.uidvalidity, new = opened.uidvalidity,
                 "UIDVALIDITY changed: every mail gets a new key; mails already recorded are matched by Message-ID and content"
             );
+            self.last_uid = None;
         }
-        self.uidvalidity = uidvalidity;
-        tracing::info!(source = %c.name, host = %c.host, folder = %c.folder, uidvalidity, idle = self.can_idle, "connected");
-        Ok(session)
+        self.opened = opened;
+        self.session = Some(session);
+        tracing::info!(
+            source = %c.name, host = %c.host, folder = %c.folder, uidvalidity = opened.uidvalidity,
+            idle = opened.can_idle, "connected"
+        );
+        if self.tracks_by_uid() {
+            self.resume()?;
+        }
+        Ok(())
     }
 
-    /// Runs `f` on the session; a failure drops the session so that the next
-    /// call reconnects.
-    fn forget_session_on<T>(&mut self, result: Result<T, SourceError>) -> Result<T, SourceError> {
-        if result.is_err() {
-            self.session = None;
+    /// Sets `last_uid` from the store: the highest UID recorded under this
+    /// UIDVALIDITY. With none recorded yet, tracking starts at the folder's
+    /// present end (what was there before is taken only if unread, as before
+    /// mailgate tracked by UID).
+    fn resume(&mut self) -> Result<(), SourceError> {
+        let recorded = match &self.database {
+            Some(path) => Store::open_read_only(path)
+                .and_then(|store| store.highest_imap_uid(&self.config.name, self.opened.uidvalidity))
+                .map_err(|e| SourceError::Read {
+                    source_name: self.config.name.clone(),
+                    what: "the highest UID recorded".into(),
+                    detail: e.to_string(),
+                })?,
+            None => None,
+        };
+        let start = recorded.or(self.last_uid).or(self.opened.uid_next.map(|n| n.saturating_sub(1)));
+        self.last_uid = start.max(self.last_uid);
+        if recorded.is_none() {
+            tracing::info!(
+                source = %self.config.name, after_uid = self.last_uid.unwrap_or(0),
+                "nothing recorded under this UIDVALIDITY yet: taking new mail, and older mail only if unread"
+            );
         }
-        result
+        Ok(())
+    }
+
+    /// The UIDs waiting, oldest first, at most one batch's count.
+    async fn waiting(&mut self) -> Result<Vec<u32>, SourceError> {
+        let peer = self.peer.clone();
+        let by_uid = self.tracks_by_uid();
+        let last = self.last_uid.unwrap_or(0);
+        let session = self.session().await?;
+        let mut uids = if by_uid {
+            let after =
+                peer.timed("UID SEARCH", session.uid_search(format!("UID {}:*", last.saturating_add(1)))).await?;
+            let unseen = peer.timed("UID SEARCH", session.uid_search("UNSEEN")).await?;
+            plan::waiting(after, last, unseen)
+        } else {
+            let mut all: Vec<u32> = peer.timed("UID SEARCH", session.uid_search("ALL")).await?.into_iter().collect();
+            all.sort_unstable();
+            all
+        };
+        uids.truncate(self.config.batch_size);
+        Ok(uids)
     }
 
     async fn fetch_batch(&mut self) -> Result<Vec<RawMessage>, SourceError> {
-        let query = if self.config.processed_folder.is_some() || self.config.refused_folder.is_some() {
-            "ALL"
-        } else {
-            "UNSEEN"
-        };
-        let batch_size = self.config.batch_size;
-        let uidvalidity = self.uidvalidity;
-        let name = self.config.name.clone();
-        let session = self.session().await?;
-        let mut uids: Vec<u32> = session
-            .uid_search(query)
-            .await
-            .map_err(|e| SourceError::Connection {
-                source_name: name.clone(),
-                detail: format!("UID SEARCH failed: {e}"),
-            })?
-            .into_iter()
-            .collect();
-        uids.sort_unstable();
-        uids.truncate(batch_size);
+        let uids = self.waiting().await?;
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let set = uid_set(&uids);
-        let fetched: Vec<_> = session
-            .uid_fetch(&set, "(UID BODY.PEEK[])")
-            .await
-            .map_err(|e| SourceError::Connection {
-                source_name: name.clone(),
-                detail: format!("UID FETCH failed: {e}"),
-            })?
-            .try_collect()
-            .await
-            .map_err(|e| SourceError::Connection {
-                source_name: name.clone(),
-                detail: format!("UID FETCH failed: {e}"),
-            })?;
-        let uidvalidity = if self.uidvalidity == 0 { uidvalidity } else { self.uidvalidity };
-        let mut batch: Vec<RawMessage> = fetched
+        let peer = self.peer.clone();
+        let bounds = Bounds {
+            max_message_bytes: self.max_message_bytes,
+            batch_size: self.config.batch_size,
+            batch_bytes: self.config.batch_bytes,
+        };
+        let uidvalidity = self.opened.uidvalidity;
+        let session = self.session().await?;
+        let sizes: Vec<(u32, u64)> = fetch_each(session, &peer, &uid_set(&uids), "(UID RFC822.SIZE)")
+            .await?
             .iter()
-            .filter_map(|f| {
-                Some(RawMessage::new(format!("{uidvalidity}:{}", f.uid?), f.body().unwrap_or_default().to_vec()))
-            })
+            .filter_map(|f| Some((f.uid?, f.size.map_or(0, u64::from))))
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
             .collect();
-        batch.sort_by_key(|m| m.key.split(':').nth(1).and_then(|u| u.parse::<u32>().ok()));
-        Ok(batch)
+        let planned = plan::plan(&sizes, bounds);
+        let key = |uid: u32| format!("{uidvalidity}:{uid}");
+        let mut batch: Vec<(u32, RawMessage)> = Vec::new();
+        if !planned.heads.is_empty() {
+            let set = uid_set(&planned.heads.iter().map(|(uid, _)| *uid).collect::<Vec<_>>());
+            let heads = fetch_each(session, &peer, &set, "(UID BODY.PEEK[]<0.65536>)").await?;
+            for (uid, size) in &planned.heads {
+                let head = heads.iter().find(|f| f.uid == Some(*uid)).and_then(Fetch::body).unwrap_or_default();
+                tracing::warn!(source = %peer.name, uid, size, "mail over limits.max_message_bytes: only its head was fetched");
+                batch.push((*uid, RawMessage::oversized(key(*uid), head.to_vec(), *size)));
+            }
+        }
+        if !planned.whole.is_empty() {
+            for f in fetch_each(session, &peer, &uid_set(&planned.whole), "(UID BODY.PEEK[])").await? {
+                let Some(uid) = f.uid.filter(|uid| planned.whole.contains(uid)) else { continue };
+                batch.push((uid, RawMessage::new(key(uid), f.body().unwrap_or_default().to_vec())));
+            }
+        }
+        batch.sort_by_key(|(uid, _)| *uid);
+        Ok(batch.into_iter().map(|(_, mail)| mail).collect())
     }
 
     async fn ack_batch(&mut self, handled: &[(String, Outcome)]) -> Result<(), SourceError> {
@@ -218,7 +245,7 @@ impl ImapSource {
             let Some((validity, uid)) = key.split_once(':') else { continue };
             // A key from before a UIDVALIDITY change names nothing now; the
             // mail comes back under its new key and is matched by content.
-            if validity != self.uidvalidity.to_string() {
+            if validity != self.opened.uidvalidity.to_string() {
                 continue;
             }
             let Ok(uid) = uid.parse::<u32>() else { continue };
@@ -228,68 +255,78 @@ impl ImapSource {
                 }
                 _ => self.config.processed_folder.as_ref(),
             };
-            let destination = destination.map(|f| mailbox_name(f));
-            by_destination.entry(destination).or_default().push(uid);
+            by_destination.entry(destination.map(|f| mailbox_name(f))).or_default().push(uid);
         }
-        let can_move = self.can_move;
-        let name = self.config.name.clone();
-        let err = |what: &str, e: async_imap::error::Error| SourceError::Ack {
-            source_name: name.clone(),
-            key: what.to_string(),
+        let can_move = self.opened.can_move;
+        let peer = self.peer.clone();
+        let err = |set: &str, e: SourceError| SourceError::Ack {
+            source_name: peer.name.clone(),
+            key: format!("UIDs {set}"),
             detail: e.to_string(),
         };
         let session = self.session().await?;
+        let mut highest = None;
         for (destination, uids) in by_destination {
             let set = uid_set(&uids);
             match destination {
-                Some(folder) if can_move => session.uid_mv(&set, &folder).await.map_err(|e| err(&set, e))?,
+                Some(folder) if can_move => peer.timed("UID MOVE", session.uid_mv(&set, &folder)).await,
                 Some(folder) => {
-                    session.uid_copy(&set, &folder).await.map_err(|e| err(&set, e))?;
-                    let _: Vec<_> = session
-                        .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
-                        .await
-                        .map_err(|e| err(&set, e))?
-                        .try_collect()
-                        .await
-                        .map_err(|e| err(&set, e))?;
-                    let _: Vec<_> = session
-                        .uid_expunge(&set)
-                        .await
-                        .map_err(|e| err(&set, e))?
-                        .try_collect()
-                        .await
-                        .map_err(|e| err(&set, e))?;
+                    let copied = peer.timed("UID COPY", session.uid_copy(&set, &folder)).await;
+                    let deleted = match copied {
+                        Ok(()) => store_flags(session, &peer, &set, "+FLAGS.SILENT (\\Deleted)").await,
+                        Err(e) => Err(e),
+                    };
+                    match deleted {
+                        Ok(()) => expunge(session, &peer, &set).await,
+                        Err(e) => Err(e),
+                    }
                 }
-                None => {
-                    let _: Vec<_> = session
-                        .uid_store(&set, "+FLAGS.SILENT (\\Seen)")
-                        .await
-                        .map_err(|e| err(&set, e))?
-                        .try_collect()
-                        .await
-                        .map_err(|e| err(&set, e))?;
-                }
+                None => store_flags(session, &peer, &set, "+FLAGS.SILENT (\\Seen)").await,
             }
+            .map_err(|e| err(&set, e))?;
+            highest = highest.max(uids.iter().copied().max());
         }
+        // Every acknowledged mail is recorded: tracking resumes after it.
+        self.last_uid = self.last_uid.max(highest);
         Ok(())
     }
 
     async fn idle(&mut self) -> Result<(), SourceError> {
-        let name = self.config.name.clone();
-        let session = match self.session.take() {
-            Some(s) => s,
-            None => self.connect().await?,
-        };
-        let lost = |e: async_imap::error::Error| SourceError::Connection {
-            source_name: name.clone(),
-            detail: format!("IDLE failed: {e}"),
-        };
+        if self.session.is_none() {
+            self.connect().await?;
+        }
+        let peer = self.peer.clone();
+        let Some(session) = self.session.take() else { return Err(peer.error("IDLE without a session on", "")) };
         let mut handle = session.idle();
-        handle.init().await.map_err(lost)?;
-        let (wait, _stop) = handle.wait_with_timeout(IDLE_RENEW);
-        wait.await.map_err(lost)?;
-        self.session = Some(handle.done().await.map_err(lost)?);
+        peer.timed("IDLE", handle.init()).await?;
+        let pushed = {
+            let (wait, stop) = handle.wait_with_timeout(IDLE_RENEW);
+            tokio::pin!(wait);
+            tokio::select! {
+                answer = &mut wait => answer.map_err(|e| peer.error("IDLE failed on", e))?,
+                _ = tokio::time::sleep(IDLE_RENEW) => {
+                    // The server's "still here" lines kept it going: end it
+                    // ourselves, and see below that the connection answers.
+                    drop(stop);
+                    peer.timed("IDLE", &mut wait).await?;
+                    IdleResponse::Timeout
+                }
+            }
+        };
+        let mut session = peer.timed("DONE", handle.done()).await?;
+        if !matches!(pushed, IdleResponse::NewData(_)) {
+            peer.timed("NOOP", session.noop()).await?;
+        }
+        self.session = Some(session);
         Ok(())
+    }
+
+    /// A failure drops the session, so that the next call reconnects.
+    fn forget_session_on<T>(&mut self, result: Result<T, SourceError>) -> Result<T, SourceError> {
+        if result.is_err() {
+            self.session = None;
+        }
+        result
     }
 }
 
@@ -309,7 +346,7 @@ impl Source for ImapSource {
     }
 
     async fn wait(&mut self) -> Result<(), SourceError> {
-        if self.config.idle && self.can_idle {
+        if self.config.idle && self.opened.can_idle {
             let result = self.idle().await;
             return self.forget_session_on(result);
         }
@@ -318,43 +355,30 @@ impl Source for ImapSource {
     }
 }
 
-/// A folder name as IMAP carries it: modified UTF-7 (RFC 3501 5.1.3), so
-/// that `Traités` reaches the server as `Trait&AOk-s`.
-fn mailbox_name(folder: &str) -> String {
-    utf7_imap::encode_utf7_imap(folder.to_string())
+/// A UID FETCH whose answers each arrive within the deadline: a large
+/// batch may take long as a whole, a stalled one fails.
+async fn fetch_each(
+    session: &mut Session<Stream>,
+    peer: &Peer,
+    set: &str,
+    query: &str,
+) -> Result<Vec<Fetch>, SourceError> {
+    let what = format!("UID FETCH {query}");
+    let stream = peer.timed(&what, session.uid_fetch(set, query)).await?;
+    let mut stream = std::pin::pin!(stream);
+    let mut fetched = Vec::new();
+    while let Some(item) = peer.timed(&what, stream.try_next()).await? {
+        fetched.push(item);
+    }
+    Ok(fetched)
 }
 
-/// Creates `folder` (already encoded) unless it exists.
-async fn ensure_folder(session: &mut Session<Stream>, folder: &str) -> Result<(), async_imap::error::Error> {
-    let existing: Vec<_> = session.list(None, Some(folder)).await?.try_collect().await?;
-    if existing.is_empty() {
-        session.create(folder).await?;
-    }
-    Ok(())
+async fn store_flags(session: &mut Session<Stream>, peer: &Peer, set: &str, flags: &str) -> Result<(), SourceError> {
+    let exchange = async { session.uid_store(set, flags).await?.try_collect::<Vec<_>>().await };
+    peer.timed("UID STORE", exchange).await.map(drop)
 }
 
-/// `1,2,3,7,9,10` as `1:3,7,9:10`: short commands for large batches.
-fn uid_set(uids: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < uids.len() {
-        let start = uids[i];
-        let mut end = start;
-        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
-            i += 1;
-            end = uids[i];
-        }
-        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
-        i += 1;
-    }
-    parts.join(",")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn uid_sets_are_compressed_into_ranges() {
-        assert_eq!(super::uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
-        assert_eq!(super::uid_set(&[5]), "5");
-    }
+async fn expunge(session: &mut Session<Stream>, peer: &Peer, set: &str) -> Result<(), SourceError> {
+    let exchange = async { session.uid_expunge(set).await?.try_collect::<Vec<_>>().await };
+    peer.timed("UID EXPUNGE", exchange).await.map(drop)
 }

@@ -2,11 +2,18 @@
 //! committed it is moved to `cur/` with the Seen flag, as a mail client would.
 //! Delivery agents write into `tmp/` and rename into `new/`, so every file in
 //! `new/` is complete when we see it.
+//!
+//! Reading is bounded: a batch stops at `batch_size` mails or `batch_bytes`
+//! bytes (a single larger mail still goes alone), and a file over
+//! `limits.max_message_bytes` is never read whole: only its head is handed
+//! over, marked oversized, for the pipeline to record as refused.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{RawMessage, Source, SourceError};
+use super::{OVERSIZED_HEAD_BYTES, RawMessage, Source, SourceError};
+use crate::config::MaildirConfig;
 use crate::intake::Outcome;
 
 pub struct MaildirSource {
@@ -14,12 +21,16 @@ pub struct MaildirSource {
     root: PathBuf,
     poll: Duration,
     batch_size: usize,
+    batch_bytes: u64,
+    max_message_bytes: u64,
 }
 
 impl MaildirSource {
-    /// Opens the Maildir at `root`, creating `new/`, `cur/` and `tmp/` if
-    /// missing, as delivery agents do.
-    pub fn open(name: &str, root: &Path, poll: Duration) -> Result<MaildirSource, SourceError> {
+    /// Opens the Maildir of `config`, creating `new/`, `cur/` and `tmp/` if
+    /// missing, as delivery agents do. Mails over `max_message_bytes` are
+    /// handed over as their head only.
+    pub fn open(config: &MaildirConfig, max_message_bytes: u64) -> Result<MaildirSource, SourceError> {
+        let (name, root) = (&config.name, &config.path);
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(root.join(sub)).map_err(|e| SourceError::Read {
                 source_name: name.to_string(),
@@ -27,7 +38,14 @@ impl MaildirSource {
                 detail: e.to_string(),
             })?;
         }
-        Ok(MaildirSource { name: name.to_string(), root: root.to_path_buf(), poll, batch_size: 500 })
+        Ok(MaildirSource {
+            name: name.to_string(),
+            root: root.to_path_buf(),
+            poll: Duration::from_secs(config.poll_seconds),
+            batch_size: config.batch_size,
+            batch_bytes: config.batch_bytes,
+            max_message_bytes,
+        })
     }
 
     fn read_error(&self, what: &Path, e: std::io::Error) -> SourceError {
@@ -48,6 +66,28 @@ impl MaildirSource {
         names.sort();
         Ok(names)
     }
+
+    /// Reads one mail, at most `max_message_bytes` + 1 bytes of it whatever
+    /// its size claims: a file that grows past the limit after its size was
+    /// looked at is still cut to its head. None: it vanished meanwhile.
+    fn read(&self, name: String, size: u64) -> Result<Option<RawMessage>, SourceError> {
+        let path = self.root.join("new").join(&name);
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            // Moved away by someone else between listing and reading.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.read_error(&path, e)),
+        };
+        let limit =
+            if size > self.max_message_bytes { OVERSIZED_HEAD_BYTES as u64 } else { self.max_message_bytes + 1 };
+        let mut bytes = Vec::with_capacity(size.min(limit) as usize);
+        file.take(limit).read_to_end(&mut bytes).map_err(|e| self.read_error(&path, e))?;
+        Ok(Some(if size > self.max_message_bytes || bytes.len() as u64 > self.max_message_bytes {
+            RawMessage::oversized(name, bytes, size.max(self.max_message_bytes + 1))
+        } else {
+            RawMessage::new(name, bytes)
+        }))
+    }
 }
 
 impl Source for MaildirSource {
@@ -57,13 +97,25 @@ impl Source for MaildirSource {
 
     async fn fetch(&mut self) -> Result<Vec<RawMessage>, SourceError> {
         let mut batch = Vec::new();
-        for name in self.waiting()?.into_iter().take(self.batch_size) {
+        let mut bytes = 0u64;
+        for name in self.waiting()? {
+            if batch.len() >= self.batch_size {
+                break;
+            }
             let path = self.root.join("new").join(&name);
-            match std::fs::read(&path) {
-                Ok(bytes) => batch.push(RawMessage::new(name, bytes)),
-                // Moved away by someone else between listing and reading.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            let size = match std::fs::metadata(&path) {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(self.read_error(&path, e)),
+            };
+            // What this mail will take in memory: its head if over the limit.
+            let cost = if size > self.max_message_bytes { OVERSIZED_HEAD_BYTES as u64 } else { size };
+            if !batch.is_empty() && bytes + cost > self.batch_bytes {
+                break;
+            }
+            if let Some(mail) = self.read(name, size)? {
+                bytes += mail.bytes.len() as u64;
+                batch.push(mail);
             }
         }
         Ok(batch)
@@ -94,5 +146,68 @@ impl MaildirSource {
                 Err(SourceError::Ack { source_name: self.name.clone(), key: key.to_string(), detail: e.to_string() })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn maildir(dir: &Path, batch_size: usize, batch_bytes: u64, max: u64) -> MaildirSource {
+        let config =
+            MaildirConfig { name: "support".into(), path: dir.to_path_buf(), poll_seconds: 1, batch_size, batch_bytes };
+        MaildirSource::open(&config, max).expect("open")
+    }
+
+    fn deliver(dir: &Path, name: &str, size: usize) {
+        std::fs::write(dir.join("new").join(name), vec![b'x'; size]).expect("deliver");
+    }
+
+    fn keys(batch: &[RawMessage]) -> Vec<&str> {
+        batch.iter().map(|m| m.key.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_batch_stops_before_the_mail_that_would_pass_its_byte_bound() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut source = maildir(dir.path(), 500, 250, 10_000);
+        for name in ["1", "2", "3"] {
+            deliver(dir.path(), name, 100);
+        }
+        assert_eq!(keys(&source.fetch().await.expect("fetch")), ["1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn a_mail_larger_than_the_byte_bound_goes_alone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut source = maildir(dir.path(), 500, 100, 10_000);
+        deliver(dir.path(), "1", 5_000);
+        deliver(dir.path(), "2", 10);
+        let batch = source.fetch().await.expect("fetch");
+        assert_eq!(keys(&batch), ["1"]);
+        assert_eq!(batch[0].bytes.len(), 5_000);
+    }
+
+    #[tokio::test]
+    async fn a_batch_stops_at_its_count() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut source = maildir(dir.path(), 2, 1 << 20, 10_000);
+        for name in ["1", "2", "3"] {
+            deliver(dir.path(), name, 10);
+        }
+        assert_eq!(keys(&source.fetch().await.expect("fetch")), ["1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_mail_is_handed_over_as_its_head_with_its_size() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut source = maildir(dir.path(), 500, 1 << 20, 100_000);
+        deliver(dir.path(), "big", 300_000);
+        deliver(dir.path(), "small", 50);
+        let batch = source.fetch().await.expect("fetch");
+        assert_eq!(keys(&batch), ["big", "small"]);
+        assert_eq!(batch[0].oversized, Some(300_000));
+        assert_eq!(batch[0].bytes.len(), OVERSIZED_HEAD_BYTES);
+        assert_eq!((batch[1].oversized, batch[1].bytes.len()), (None, 50));
     }
 }

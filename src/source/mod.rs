@@ -4,6 +4,7 @@
 //! two leaves the mail in the source; the store recognises the key next time
 //! and the mail is only acknowledged.
 
+pub mod any;
 pub mod imap;
 pub mod maildir;
 
@@ -65,6 +66,13 @@ impl SourceError {
             SourceError::Login { .. } => "login",
             SourceError::Config { .. } => "config",
         }
+    }
+
+    /// Whether trying again later may work without anyone changing
+    /// anything: a server that cannot be reached or stalls, a move that
+    /// failed. A refused login or a bad setting needs the operator.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, SourceError::Connection { .. } | SourceError::Ack { .. } | SourceError::Read { .. })
     }
 }
 

@@ -50,6 +50,23 @@ impl Store {
             .is_some())
     }
 
+    /// The highest UID recorded for the IMAP source `source` under
+    /// `uidvalidity` (its keys are `UIDVALIDITY:UID`): where a folder
+    /// tracked by UID resumes. A range over the (source, source_key) index.
+    pub fn highest_imap_uid(&self, source: &str, uidvalidity: u32) -> Result<Option<u32>, StoreError> {
+        let prefix = format!("{uidvalidity}:");
+        // ';' follows ':' in ASCII: the keys of this UIDVALIDITY lie between.
+        let end = format!("{uidvalidity};");
+        let highest: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT MAX(CAST(substr(source_key, ?4) AS INTEGER)) FROM messages
+                 WHERE source = ?1 AND source_key > ?2 AND source_key < ?3",
+            )?
+            .query_row(params![source, prefix, end, prefix.len() as i64 + 1], |r| r.get(0))?;
+        Ok(highest.and_then(|uid| u32::try_from(uid).ok()))
+    }
+
     /// The replay of `message_row` that made a ticket or followup, if any.
     pub fn effective_replay(&self, message_row: i64) -> Result<Option<i64>, StoreError> {
         Ok(self

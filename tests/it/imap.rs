@@ -243,3 +243,126 @@ fn plain_text_to_a_remote_server_is_refused_at_start() {
         String::from_utf8_lossy(&out.stderr).contains("sources[0].tls: \"none\" is allowed only to a loopback address")
     );
 }
+
+fn messages(install: &Install) -> Vec<serde_json::Value> {
+    let out = mailgate(install, &["messages", "list", "--json"]);
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// A mail of about `size` bytes: a request with a long log pasted in.
+fn large_request(id: &str, size: usize) -> Vec<u8> {
+    let line = "2026-03-02 08:30:00 ERREUR impression file bloquée sur le serveur\r\n";
+    request(id, "Journal").into_iter().chain(line.repeat(size / line.len()).into_bytes()).collect()
+}
+
+#[test]
+fn an_over_limit_mail_is_refused_with_its_size_moved_and_only_its_head_downloaded() {
+    let dovecot = Dovecot::start(DovecotOptions::default());
+    let install = install_with_source(&imap_source(&dovecot, ""));
+    let config = std::fs::read_to_string(install.config_path()).expect("config");
+    std::fs::write(install.config_path(), config.replace("max_message_bytes = 31457280", "max_message_bytes = 100000"))
+        .expect("config");
+    let big = large_request("big-1", 400_000);
+    dovecot.append("support", "INBOX", &big);
+    dovecot.append("support", "INBOX", &request("small-1", "Souris"));
+
+    let out = mailgate(&install, &["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let recorded = messages(&install);
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    let refused = &recorded[0];
+    assert_eq!(refused["outcome"], "refused");
+    let reason = refused["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&format!("message is {} bytes", big.len())), "the real size is told: {reason}");
+    assert!(reason.contains("limits.max_message_bytes"), "{reason}");
+    assert_eq!(recorded[1]["outcome"], "ticket_created", "the mail behind it is taken as usual");
+    let raw = mailgate(&install, &["messages", "raw", "1"]).stdout;
+    assert!(raw.len() <= 64 * 1024, "only the head was downloaded and kept: {} bytes", raw.len());
+    assert!(!raw.is_empty() && big.starts_with(&raw), "the head is the mail's first bytes");
+    let moved = dovecot.list("support", "Refusés");
+    assert_eq!(moved.len(), 1, "the refused mail is filed");
+    assert_eq!(moved[0].2.len(), big.len(), "and kept whole on the server");
+}
+
+#[test]
+fn a_server_that_never_greets_ends_run_once_within_its_timeout_with_exit_75() {
+    // Accepts TCP connections (the kernel completes them) and says nothing.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = silent.local_addr().expect("address").port();
+    let install = install_with_source(&format!(
+        "[[sources]]\nkind = \"imap\"\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"support\"\npassword_env = \"MAILGATE_TEST_IMAP_PASSWORD\"\ntimeout_seconds = 2\n"
+    ));
+    let started = Instant::now();
+    let out = mailgate(&install, &["run", "--once"]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "EX_TEMPFAIL: {stderr}");
+    assert!(took < Duration::from_secs(15), "ended within its timeout, took {took:?}");
+    assert!(stderr.contains("no answer to the greeting") && stderr.contains("within 2 s"), "{stderr}");
+    assert!(!stderr.contains("secret"), "the password never shows: {stderr}");
+}
+
+/// Resumes every process it stopped, even when the test fails.
+struct Stopped(Vec<u32>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = Command::new("kill").arg("-CONT").arg(pid.to_string()).status();
+        }
+    }
+}
+
+#[test]
+fn a_server_stalled_in_mid_session_fails_the_pass_within_the_timeout_and_the_daemon_reconnects() {
+    let dovecot = Dovecot::start(DovecotOptions::default());
+    // 5 s: quick to notice, yet above what a loaded test machine takes.
+    let install = install_with_source(&imap_source(&dovecot, "poll_seconds = 1\nidle = false\ntimeout_seconds = 5\n"));
+    dovecot.append("support", "INBOX", &request("stall-1", "Avant le blocage"));
+    let daemon = start_daemon(&install, &[]);
+    // Watched over IMAP: the CLI would race the daemon's first migration.
+    wait_for("the first mail to be filed", Duration::from_secs(30), || dovecot.list("support", "Traités").len() == 1);
+
+    // The daemon's session is logged in and idle between polls: freeze the
+    // server process that serves it, as a wedged server would be.
+    let frozen = Stopped(dovecot.imap_processes());
+    assert!(!frozen.0.is_empty(), "the daemon's session has an imap process");
+    for pid in &frozen.0 {
+        assert!(Command::new("kill").arg("-STOP").arg(pid.to_string()).status().is_ok_and(|s| s.success()));
+    }
+    // A new session gets a new process, which answers.
+    dovecot.append("support", "INBOX", &request("stall-2", "Après le blocage"));
+    wait_for("the second mail, through a new session", Duration::from_secs(30), || {
+        dovecot.list("support", "Traités").len() == 2
+    });
+    drop(frozen);
+    let log = stop_daemon(daemon);
+    assert_eq!(tickets(&install).len(), 2);
+    assert!(log.contains("no answer to") && log.contains("within 5 s"), "the stall is named: {log}");
+}
+
+#[test]
+fn without_folders_a_mail_a_colleague_read_first_is_still_recorded() {
+    let dovecot = Dovecot::start(DovecotOptions::default());
+    let source =
+        imap_source(&dovecot, "").replace("processed_folder = \"Traités\"\nrefused_folder = \"Refusés\"\n", "");
+    let install = install_with_source(&source);
+    dovecot.append("support", "INBOX", &request("shared-1", "Écran"));
+    assert!(mailgate(&install, &["run", "--once"]).status.success());
+
+    // While mailgate is down, a colleague opens the next mail first.
+    dovecot.append("support", "INBOX", &request("shared-2", "Clavier"));
+    let uid = dovecot.list_uids("support", "INBOX").into_iter().max().expect("a uid");
+    dovecot.add_flag("support", "INBOX", uid, "\\Seen");
+    assert!(dovecot.list("support", "INBOX").iter().all(|(_, flags, _)| flags.iter().any(|f| f == "\\Seen")));
+
+    let out = mailgate(&install, &["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(outcomes(&install), ["ticket_created", "ticket_created"], "the read mail is recorded too");
+    assert!(mailgate(&install, &["run", "--once"]).status.success());
+    assert_eq!(outcomes(&install).len(), 2, "and nothing is taken twice");
+}

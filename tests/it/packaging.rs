@@ -220,6 +220,10 @@ fn the_unit_and_the_daemon_agree_on_start_and_supervision() {
         "TimeoutStopSec={stop}s leaves the daemon's {DAEMON_SHUTDOWN_GRACE_SECONDS}s outbox grace no room"
     );
     assert_eq!(service_value(&unit, "ExecReload"), "/bin/kill -HUP $MAINPID", "SIGHUP reloads the templates");
+    // Room for the sources, the store and the metrics listener's 64
+    // connections (MAX_CONNECTIONS in src/daemon/http.rs), stated in the unit.
+    let nofile: u64 = service_value(&unit, "LimitNOFILE").parse().expect("LimitNOFILE= is a number");
+    assert!(nofile >= 1024, "LimitNOFILE={nofile} leaves too little room");
     assert_eq!(service_value(&unit, "Restart"), "on-failure");
     assert_eq!(service_value(&unit, "RestartPreventExitStatus"), "78", "exit 78 is a bad configuration");
 

@@ -276,3 +276,90 @@ fn json_logs_give_one_line_per_mail_with_its_facts_and_never_its_body() {
     assert_eq!(sent, 3, "a line per notification sent");
     assert!(!log.contains("Tournesol"), "no message body at info level");
 }
+
+/// The example's Maildir source, plus an IMAP source at `port` (where
+/// nothing answers), and the metrics listener on `metrics` with `extra`.
+fn with_silent_imap(port: u16, metrics: u16, extra: &str) -> Install {
+    Install::with_config(|c| {
+        let at = c.find("[institution]").expect("institution");
+        let imap = format!(
+            "[[sources]]\nkind = \"imap\"\nname = \"stalled\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"support\"\npassword_env = \"MAILGATE_TEST_PASSWORD\"\ntimeout_seconds = 600\n\n"
+        );
+        format!("{}{imap}{}\n[metrics]\nlisten = \"127.0.0.1:{metrics}\"\n{extra}", &c[..at], &c[at..])
+            .replace("poll_seconds = 5", "poll_seconds = 1")
+    })
+}
+
+/// A GET that gives up after `limit` instead of waiting forever.
+fn get_within(port: u16, path: &str, limit: Duration) -> Option<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(limit)).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()))
+}
+
+fn open_descriptors(child: &Child) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", child.id())).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn healthz_names_a_source_that_never_connected_and_keeps_answering_through_hundreds_of_idle_connections() {
+    // Accepts connections (the kernel completes them) and never greets.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = free_port();
+    let install = with_silent_imap(silent.local_addr().expect("address").port(), port, "start_grace_seconds = 1\n");
+    let daemon = start(&install, &[("MAILGATE_TEST_PASSWORD", "hunter2-secret".to_string())]);
+    wait_for("/healthz to name the silent source", || {
+        get_within(port, "/healthz", Duration::from_secs(5))
+            .is_some_and(|(status, body)| status == 503 && body.contains("source stalled: has not connected yet"))
+    });
+
+    // Hundreds of clients connect and say nothing.
+    let idle: Vec<std::net::TcpStream> =
+        (0..300).filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok()).collect();
+    assert_eq!(idle.len(), 300, "the listener's backlog took every connection");
+    install.deliver("1.mail", &request(1, "Pendant l'afflux."));
+    let answer = get_within(port, "/healthz", Duration::from_secs(10));
+    let descriptors = open_descriptors(&daemon);
+    wait_for("intake to go on", || install.files_in("Maildir/cur").len() == 1);
+    drop(idle);
+    let log = stop(&install, daemon);
+
+    let (status, body) = answer.expect("/healthz answers at once among 300 idle connections");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("source stalled") && !body.contains("hunter2"), "{body}");
+    assert!(descriptors < 150, "the daemon holds {descriptors} descriptors: idle connections are bounded");
+    assert!(!log.contains("hunter2-secret"), "{log}");
+}
+
+#[test]
+fn sigterm_ends_the_daemon_within_seconds_while_a_source_waits_on_a_silent_server() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    silent.set_nonblocking(true).expect("nonblocking");
+    let install = with_silent_imap(silent.local_addr().expect("address").port(), free_port(), "");
+    let mut daemon = start(&install, &[("MAILGATE_TEST_PASSWORD", "x".to_string())]);
+    let mut held = Vec::new();
+    wait_for("the source to connect and wait for a greeting", || match silent.accept() {
+        Ok((stream, _)) => {
+            held.push(stream);
+            true
+        }
+        Err(_) => false,
+    });
+    signal(&daemon, "TERM");
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = daemon.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM:\n{}", log(&install));
+        std::thread::park_timeout(Duration::from_millis(20));
+    };
+    let took = asked.elapsed();
+    assert!(status.success(), "exit {status:?}: {}", log(&install));
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+    assert!(log(&install).contains("mailgate stopped"));
+}

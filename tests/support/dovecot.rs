@@ -213,6 +213,21 @@ impl Dovecot {
         self.list(user, folder).into_iter().map(|(uid, _, _)| uid).collect()
     }
 
+    /// Sets `flag` (e.g. `\Seen`) on mail `uid` of `folder`, as a
+    /// colleague's mail client does.
+    pub fn add_flag(&self, user: &str, folder: &str, uid: u32, flag: &str) {
+        let mut c = self.client(user);
+        c.command(&format!("SELECT {}", quoted(folder)), false);
+        c.command(&format!("UID STORE {uid} +FLAGS ({flag})"), false);
+    }
+
+    /// The server's per-session `imap` processes (children of the master).
+    pub fn imap_processes(&self) -> Vec<u32> {
+        let Some(master) = self.child.as_ref().map(Child::id) else { return Vec::new() };
+        let out = Command::new("pgrep").args(["-P", &master.to_string(), "-x", "imap"]).output().expect("pgrep");
+        String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect()
+    }
+
     pub fn folders(&self, user: &str) -> Vec<String> {
         let mut c = self.client(user);
         let (_, lines) = c.command("LIST \"\" \"*\"", false);
