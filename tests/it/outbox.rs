@@ -10,8 +10,9 @@ use std::time::Duration;
 use lettre::Message;
 use mailgate::clock::Clock;
 use mailgate::config::Config;
+use mailgate::notify::bounds::MAX_QUOTED_BYTES;
 use mailgate::notify::sender::{RetryPolicy, SendPolicy, drain};
-use mailgate::notify::transport::{Delivery, Transport, TransportError};
+use mailgate::notify::transport::{Delivery, Transport, TransportError, build_message};
 use mailgate::pipeline::Pipeline;
 use mailgate::store::{OutboxState, Store};
 
@@ -218,4 +219,71 @@ async fn failed_rows_can_be_queued_again_by_an_operator() {
     let report =
         drain(&mut outbox, &accepting, &p.notifier(), &from(), &SendPolicy::default(), &clock).await.expect("drain");
     assert_eq!(report.sent, 3);
+}
+
+/// The mail as it would go on the wire, and its header lines, unfolded.
+fn built(p: &Pipeline, row: &mailgate::store::OutboxRow) -> (Vec<u8>, Vec<String>) {
+    let bytes = build_message(row, p.notifier().html(row), &from()).expect("built").formatted();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let head = text.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
+    (bytes, head.split("\r\n").map(str::to_string).collect())
+}
+
+#[test]
+fn a_megabyte_of_short_lines_is_quoted_as_a_bounded_excerpt_and_built_with_crlf_line_endings() {
+    let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+    let (_dir, mut p, outbox) = setup(&clock);
+    let body = "une ligne\n".repeat(110_000);
+    let raw = format!(
+        "From: marie.dupont@ac-exemple.fr\r\nSubject: Journal\r\nMessage-ID: <long-1@ac-exemple.fr>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+    );
+    assert!(raw.len() > 1 << 20);
+    p.process("test", "long", raw.as_bytes()).expect("recorded");
+    let rows = outbox.list_outbox(None).expect("list");
+    assert_eq!(rows.len(), 3, "the acknowledgment and two technicians");
+    for row in &rows {
+        assert!(row.body_text.len() < MAX_QUOTED_BYTES + 4096, "{}: {} bytes", row.recipient, row.body_text.len());
+        assert!(row.body_text.contains("La suite de ce texte"), "the note: {}", row.body_text);
+        assert!(row.body_text.contains("ticket.form.php?id=1"), "the link to the rest");
+        let (bytes, _) = built(&p, row);
+        assert!(bytes.len() < 4 * MAX_QUOTED_BYTES, "text and HTML of an excerpt: {} bytes", bytes.len());
+        let bare = bytes.windows(2).filter(|w| w[1] == b'\n' && w[0] != b'\r').count();
+        assert_eq!(bare, 0, "every line of the built mail ends in CRLF");
+    }
+}
+
+#[test]
+fn a_huge_display_name_or_a_huge_or_malformed_message_id_never_reaches_a_notification() {
+    let huge_name = "N".repeat(10 << 20);
+    let huge_id = format!("{}@ac-exemple.fr", "i".repeat(10 << 20));
+    let table = [
+        ("a 10 MB display name", huge_name.as_str(), "ok-1@ac-exemple.fr"),
+        ("a 10 MB Message-ID", "Marie Dupont", huge_id.as_str()),
+        ("a Message-ID without @", "Marie Dupont", "sans-arobase"),
+        ("a Message-ID with a space", "Marie Dupont", "deux mots@ac-exemple.fr"),
+    ];
+    for (case, name, id) in table {
+        let clock = TestClock(Arc::new(AtomicI64::new(1_740_000_000)));
+        let (_dir, mut p, outbox) = setup(&clock);
+        let raw = format!(
+            "From: \"{name}\" <marie.dupont@ac-exemple.fr>\r\nSubject: Imprimante\r\nMessage-ID: <{id}>\r\n\r\nPanne\r\n"
+        );
+        p.process("test", "1", raw.as_bytes()).expect("recorded");
+        let rows = outbox.list_outbox(None).expect("list");
+        assert!(!rows.is_empty(), "{case}: notified");
+        for row in &rows {
+            assert!(row.body_text.len() < 4096, "{case}: {} bytes of text", row.body_text.len());
+            let echoed = row.in_reply_to.iter().chain(&row.references).any(|r| r.len() > 250 || !r.contains('@'));
+            assert!(!echoed, "{case}: {:?} {:?}", row.in_reply_to, row.references);
+            let (bytes, headers) = built(&p, row);
+            assert!(bytes.len() < 16 * 1024, "{case}: {} bytes built", bytes.len());
+            assert!(headers.iter().all(|h| h.len() < 1000), "{case}: a header line is over 1000 bytes");
+            if id.starts_with("ok-1") {
+                assert!(headers.iter().any(|h| h == "In-Reply-To: <ok-1@ac-exemple.fr>"), "{case}: {headers:?}");
+            } else {
+                assert!(!headers.iter().any(|h| h.starts_with("In-Reply-To:")), "{case}: {headers:?}");
+            }
+        }
+    }
 }
