@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use lettre::Address;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
@@ -39,7 +39,21 @@ pub struct Delivery {
 
 pub trait Transport: Send + Sync {
     fn send(&self, message: Message) -> impl Future<Output = Result<Delivery, TransportError>> + Send;
+
+    /// The longest one send may take, from the outbox's claim of the row to
+    /// the record of its result: the row's lease. Past it, another sender
+    /// may take the row, so it must cover the transport's own timeout.
+    fn lease(&self) -> Duration {
+        DEFAULT_LEASE
+    }
 }
+
+/// A send's lease when the transport does not say: writing a file.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// Added to a transport's timeout in its lease: building the message and
+/// recording the result.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// lettre's file transport: each message becomes `<uuid>.eml` in a folder.
 pub struct FileTransport {
@@ -78,6 +92,13 @@ impl Transport for AnyTransport {
         match self {
             AnyTransport::File(t) => t.send(message).await,
             AnyTransport::Smtp(t) => t.send(message).await,
+        }
+    }
+
+    fn lease(&self) -> Duration {
+        match self {
+            AnyTransport::File(t) => t.lease(),
+            AnyTransport::Smtp(t) => t.lease(),
         }
     }
 }
@@ -190,6 +211,7 @@ mod tests {
             in_reply_to: Some("mailgate.7@ac-exemple.fr".into()),
             references: vec!["mailgate.7@ac-exemple.fr".into()],
             released: false,
+            lease_until: None,
         }
     }
 
