@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use minijinja::{Value, context};
 use serde::Serialize;
 
+use super::bounds::{self, MAX_NAME_CHARS, MAX_TITLE_CHARS};
 use super::digest::StaffMember;
 use super::recipients::{Audience, GroupAudience, recipients};
 use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger};
@@ -99,7 +100,8 @@ impl Notifier {
     }
 
     /// `[GLPI #0000123] Entity | Status – Title`, on one line whatever the
-    /// title holds, so that no text from a mail can start a new header.
+    /// title holds, so that no text from a mail can start a new header, and
+    /// with the title bounded ([`bounds::MAX_TITLE_CHARS`]).
     pub fn subject(&self, ticket: &TicketContext) -> String {
         let subject = format!(
             "[{} #{}] {} | {} – {}",
@@ -107,7 +109,7 @@ impl Notifier {
             display_number(ticket.id),
             ticket.entity,
             ticket.status.label(self.language),
-            ticket.title
+            bounds::one_line(&ticket.title, MAX_TITLE_CHARS)
         );
         subject.split(|c: char| c.is_control()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
     }
@@ -163,12 +165,17 @@ impl Notifier {
             notify_technicians_on_new: self.notify_technicians_on_new,
             own_address: &self.own_address,
         };
-        let subject = self.subject(ticket);
         let url = self.ticket_url(ticket.id);
+        // Everything a mail put in the ticket or the trigger, bounded once
+        // for every recipient.
+        let ticket = &bounds::ticket(ticket, self.language, &url);
+        let trigger = &bounds::trigger(trigger, self.language, &url);
+        let subject = self.subject(ticket);
         let separator = self.separator();
         let root = thread_root_message_id(ticket.id, &self.domain);
         let mut references: Vec<String> = ticket.origin_message_id.iter().cloned().collect();
         references.push(root);
+        let in_reply_to = Some(trigger.message_id.clone()).filter(|id| !id.is_empty());
         recipients(event, ticket, trigger, &audience)
             .into_iter()
             .map(|(recipient, role)| {
@@ -186,7 +193,7 @@ impl Notifier {
                     recipient: recipient.email,
                     subject: subject.clone(),
                     text,
-                    in_reply_to: Some(trigger.message_id.clone()),
+                    in_reply_to: in_reply_to.clone(),
                     references: references.clone(),
                 }
             })
@@ -207,9 +214,11 @@ impl Notifier {
         let group_label = |name: &String| self.group_label(name);
         let assignee = trigger.assignee.as_ref().map(|a| match a {
             Assignee::Group(name) => AssigneeForTemplate { name: group_label(name), email: None, group: true },
-            Assignee::Technician(m) => {
-                AssigneeForTemplate { name: m.display().to_string(), email: Some(m.address.clone()), group: false }
-            }
+            Assignee::Technician(m) => AssigneeForTemplate {
+                name: bounds::one_line(m.display(), MAX_NAME_CHARS),
+                email: Some(m.address.clone()),
+                group: false,
+            },
         });
         Value::from_serialize(TemplateContext {
             ticket: TicketForTemplate {

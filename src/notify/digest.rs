@@ -185,7 +185,7 @@ impl Notifier {
                 let t = line.ticket;
                 LineForTemplate {
                     number: display_number(t.id),
-                    title: t.title.clone(),
+                    title: super::bounds::one_line(&t.title, super::bounds::MAX_TITLE_CHARS),
                     status_label: t.status.label(self.language),
                     priority_label: level_label(t.priority, self.language),
                     entity: t.entity.clone(),

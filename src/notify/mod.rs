@@ -5,6 +5,7 @@
 //! finished mail; sending happens later, from the outbox, through a
 //! [`transport::Transport`].
 
+pub mod bounds;
 pub mod compose;
 pub mod digest;
 pub mod recipients;
@@ -35,9 +36,18 @@ impl Person {
     }
 }
 
+impl Person {
+    /// The same person with their display name made fit for a greeting
+    /// (one line, bounded): names come from mail headers.
+    pub fn bounded(&self) -> Person {
+        Person { email: self.email.clone(), name: self.name.as_deref().and_then(bounds::display_name) }
+    }
+}
+
+/// A person as a mail named them, display name bounded (see [`bounds`]).
 impl From<&Mailbox> for Person {
     fn from(m: &Mailbox) -> Self {
-        Person { email: m.address.clone(), name: m.name.clone() }
+        Person { email: m.address.clone(), name: m.name.as_deref().and_then(bounds::display_name) }
     }
 }
 

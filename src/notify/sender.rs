@@ -2,6 +2,13 @@
 //! few at a time, and records each result. Temporary failures are retried with
 //! capped exponential backoff and jitter; permanent ones, or too many
 //! attempts, mark the row failed with the error kept for the operator.
+//!
+//! Each claimed row is leased for as long as its turn and its send can take
+//! (see `store::Store::claim_due`); a row whose lease could no longer cover
+//! a send is given back untried rather than risk a second sender taking it
+//! mid-send. A row claimed more often than `max_attempts` without any
+//! result recorded (its senders died on it each time) is marked failed, so
+//! it cannot be the first row of every later drain forever.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -75,8 +82,19 @@ pub struct DrainReport {
     pub held: usize,
 }
 
-/// Rows claimed together: one transaction to claim a batch.
+/// Rows claimed together at most: one transaction to claim a batch.
 const BATCH: usize = 100;
+
+/// A claim takes enough rows for this many sends on each connection: the
+/// last rows of a claim are leased for that many sends, and a killed
+/// sender's rows wait out their lease; more rows per claim would make the
+/// last ones wait long.
+const ROUNDS: usize = 4;
+
+/// Added to each row's lease: a send may start this much later than the
+/// worst case foreseen at the claim (minus the second leases are rounded
+/// to) and still be covered.
+const LEASE_SLACK: Duration = Duration::from_secs(5);
 
 /// Sends every row due now and returns when none is due. Rows are claimed
 /// by batch, sent `concurrency` at a time, and each result is recorded as
@@ -91,33 +109,80 @@ pub async fn drain<T: Transport>(
     clock: &dyn Clock,
 ) -> Result<DrainReport, StoreError> {
     let mut report = DrainReport::default();
+    let concurrency = policy.concurrency.max(1);
+    let per_send = transport.lease();
+    let batch = (concurrency * ROUNDS).min(BATCH);
     loop {
-        let rows = store.claim_due(&clock.now_rfc3339(), BATCH)?;
+        let claimed_at = clock.now();
+        // The k-th row waits for at most k / concurrency sends before its
+        // own; the slack lets a send start a little late and still fit.
+        let turn = |k: usize| per_send * u32::try_from(k / concurrency + 1).unwrap_or(u32::MAX) + LEASE_SLACK;
+        let (token, rows) = store
+            .claim_due(&crate::clock::rfc3339(claimed_at), batch, |k| crate::clock::rfc3339(claimed_at + turn(k)))?;
         if rows.is_empty() {
             return Ok(report);
         }
+        let (rows, abandoned) = abandoned(rows, policy.retry.max_attempts);
+        report.failed += abandoned.len();
         let (to_send, held) = rate_guard(store, rows, policy.max_per_address_per_hour, clock)?;
         report.held += held.len();
-        store.record_deliveries(&held)?;
+        store.record_deliveries(&token, &[held, abandoned].concat())?;
 
-        let mut results = futures::stream::iter(to_send)
-            .map(|row| async move {
+        let mut results = futures::stream::iter(to_send.into_iter().enumerate())
+            .map(|(k, row)| async move {
+                // Stored leases are to the second, rounded down.
+                let deadline = claimed_at + turn(k) - Duration::from_secs(1);
+                if clock.now() + per_send > deadline {
+                    return (row, None);
+                }
                 let result = match build_message(&row, notifier.html(&row), from) {
                     Ok(message) => transport.send(message).await,
                     Err(e) => Err(e),
                 };
-                (row, result)
+                (row, Some(result))
             })
-            .buffer_unordered(policy.concurrency.max(1))
+            .buffer_unordered(concurrency)
             .ready_chunks(BATCH);
         while let Some(chunk) = results.next().await {
             let outcomes: Vec<(i64, Delivered)> = chunk
                 .into_iter()
-                .map(|(row, result)| (row.id, outcome(&row, result, policy, clock, &mut report)))
+                .map(|(row, result)| {
+                    let delivered = match result {
+                        Some(result) => outcome(&row, result, policy, clock, &mut report),
+                        None => Delivered::NotTried,
+                    };
+                    (row.id, delivered)
+                })
                 .collect();
-            store.record_deliveries(&outcomes)?;
+            let recorded = store.record_deliveries(&token, &outcomes)?;
+            if recorded < outcomes.len() {
+                tracing::warn!(
+                    lost = outcomes.len() - recorded,
+                    "outbox rows whose lease ran out before their result was recorded: \
+                     another sender took them; raise timeout_seconds if the server is that slow"
+                );
+            }
         }
     }
+}
+
+/// Splits off rows claimed more than `max_attempts` times: a sender died on
+/// each (a crash, a kill, a hang) before recording anything.
+fn abandoned(rows: Vec<OutboxRow>, max_attempts: i64) -> (Vec<OutboxRow>, Held) {
+    let (over, rows): (Vec<OutboxRow>, Vec<OutboxRow>) = rows.into_iter().partition(|r| r.attempts > max_attempts);
+    let failed = over
+        .into_iter()
+        .map(|row| {
+            let error = format!(
+                "claimed {} times without a result: each sender stopped while sending it (see the log of \
+                 mailgate run / ingest around {}); `mailgate outbox retry {}` queues it again",
+                row.attempts, row.created_at, row.id
+            );
+            tracing::error!(outbox_id = row.id, to = %row.recipient, "notification abandoned: {error}");
+            (row.id, Delivered::Failed { error })
+        })
+        .collect();
+    (rows, failed)
 }
 
 fn outcome(

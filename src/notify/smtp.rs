@@ -8,9 +8,15 @@
 //! delayed ACK, 40 ms per mail (22 mails/s on one connection, measured).
 //! lettre does not set the option itself (lettre/lettre#1159, unreleased).
 //!
-//! What the outbox needs from a failure is whether to retry: a 5xx answer is
-//! permanent and kept as the server said it; a 4xx, a refused connection or
-//! a timeout is temporary.
+//! What the outbox needs from a failure is whether to retry: a 5xx answer to
+//! a message is permanent and kept as the server said it; a 4xx, a refused
+//! connection or a timeout is temporary. So is anything that goes wrong
+//! before a message is offered (greeting, EHLO, STARTTLS): it is about the
+//! server, not the notification. A server that does not offer STARTTLS when
+//! `tls = "starttls"`, or a failed upgrade, is also how an attacker on the
+//! path would strip encryption: it is logged as a possible downgrade, the
+//! session is dropped without sending anything in clear, and the
+//! notification waits for a later attempt.
 
 use std::io;
 use std::net::SocketAddr;
@@ -79,9 +85,10 @@ impl SmtpTransport {
         };
         let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello)
             .await
-            .map_err(|e| self.error(e))?;
+            .map_err(|e| TransportError::Temporary(format!("SMTP {}: no session: {e}", self.server)))?;
         if let Some(parameters) = &self.starttls {
-            connection.starttls(parameters.clone(), &self.hello).await.map_err(|e| self.error(e))?;
+            // On error the connection is dropped here: nothing goes in clear.
+            connection.starttls(parameters.clone(), &self.hello).await.map_err(|e| self.downgrade(&e))?;
         }
         if let Some(c) = &self.config.credentials {
             let credentials = Credentials::new(c.username.clone(), c.password.expose().to_string());
@@ -119,6 +126,30 @@ impl SmtpTransport {
     }
 }
 
+impl SmtpTransport {
+    /// STARTTLS was required and did not happen: not offered (lettre's
+    /// client error), refused, or a failed handshake. Temporary: the
+    /// server or the path may be fixed; never a reason to send in clear.
+    fn downgrade(&self, e: &lettre::transport::smtp::Error) -> TransportError {
+        let what = if e.is_client() {
+            "the server did not offer STARTTLS".to_string()
+        } else {
+            format!("STARTTLS failed: {e}")
+        };
+        tracing::warn!(
+            server = %self.server,
+            error = %e,
+            "SMTP: {what}; possible downgrade attack (someone on the path stripping encryption), \
+             nothing was sent in clear; the notifications wait and are retried"
+        );
+        TransportError::Temporary(format!(
+            "SMTP {}: {what} (tls = \"starttls\"); nothing was sent in clear: possibly a downgrade attack, \
+             or a server without TLS (check its configuration, or the tls setting)",
+            self.server
+        ))
+    }
+}
+
 fn starttls_parameters(config: &SmtpConfig) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(config.host.trim_matches(['[', ']']).to_string());
     builder = match &config.ca_file {
@@ -153,6 +184,7 @@ impl Transport for SmtpTransport {
                 }
             }
         };
+        // The lease below relies on this bound.
         match tokio::time::timeout(self.config.timeout, attempt).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Temporary(format!(
@@ -161,6 +193,13 @@ impl Transport for SmtpTransport {
                 self.config.timeout.as_secs()
             ))),
         }
+    }
+
+    /// A send is bounded by `timeout_seconds`; twice that, and a margin,
+    /// covers a server slow to the last byte without letting a killed
+    /// sender's rows wait long.
+    fn lease(&self) -> Duration {
+        self.config.timeout * 2 + super::transport::LEASE_MARGIN
     }
 }
 

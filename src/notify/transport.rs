@@ -5,12 +5,14 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use lettre::Address;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::bounds;
 use crate::store::OutboxRow;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -37,7 +39,21 @@ pub struct Delivery {
 
 pub trait Transport: Send + Sync {
     fn send(&self, message: Message) -> impl Future<Output = Result<Delivery, TransportError>> + Send;
+
+    /// The longest one send may take, from the outbox's claim of the row to
+    /// the record of its result: the row's lease. Past it, another sender
+    /// may take the row, so it must cover the transport's own timeout.
+    fn lease(&self) -> Duration {
+        DEFAULT_LEASE
+    }
 }
+
+/// A send's lease when the transport does not say: writing a file.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// Added to a transport's timeout in its lease: building the message and
+/// recording the result.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// lettre's file transport: each message becomes `<uuid>.eml` in a folder.
 pub struct FileTransport {
@@ -78,13 +94,28 @@ impl Transport for AnyTransport {
             AnyTransport::Smtp(t) => t.send(message).await,
         }
     }
+
+    fn lease(&self) -> Duration {
+        match self {
+            AnyTransport::File(t) => t.lease(),
+            AnyTransport::Smtp(t) => t.lease(),
+        }
+    }
 }
 
 /// Builds the mail for an outbox row. Replies come back to the support
 /// mailbox; `Auto-Submitted` and `X-Auto-Response-Suppress` ask other robots
 /// not to answer, which is half of never looping.
+///
+/// Linear in the size of the row: lettre turns a body's bare `\n` into
+/// CRLF by inserting one `\r` at a time (O(lines × size): 38 s for 1 MB of
+/// short lines), so bodies are handed over already in CRLF, which lettre
+/// leaves as they are. Every header is checked here, the last guard before
+/// the wire, whatever the row holds (rows queued by an older mailgate
+/// included): the subject on one bounded line, the recipient a bare
+/// address, and only well-formed Message-IDs in In-Reply-To/References.
 pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Message, TransportError> {
-    let to: Mailbox = row.recipient.parse().map_err(|e| {
+    let address: Address = row.recipient.parse().map_err(|e| {
         TransportError::Permanent(format!("recipient \"{}\" is not a valid address: {e}", row.recipient))
     })?;
     let date = time::OffsetDateTime::parse(&row.created_at, &time::format_description::well_known::Rfc3339)
@@ -93,15 +124,21 @@ pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Me
     let mut builder = Message::builder()
         .from(from.clone())
         .reply_to(from.clone())
-        .to(to)
-        .subject(one_line(&row.subject))
+        .to(Mailbox::new(None, address))
+        .subject(bounds::one_line(&row.subject, MAX_SUBJECT_CHARS))
         .date(date)
         .message_id(Some(format!("<{}>", row.message_id)));
-    if let Some(parent) = &row.in_reply_to {
+    if let Some(parent) = row.in_reply_to.as_deref().and_then(bounds::message_id) {
         builder = builder.in_reply_to(format!("<{parent}>"));
     }
-    if !row.references.is_empty() {
-        let refs: Vec<String> = row.references.iter().map(|r| format!("<{r}>")).collect();
+    let refs: Vec<String> = row
+        .references
+        .iter()
+        .filter_map(|r| bounds::message_id(r))
+        .take(MAX_REFERENCES)
+        .map(|r| format!("<{r}>"))
+        .collect();
+    if !refs.is_empty() {
         builder = builder.references(refs.join(" "));
     }
     for (name, value) in [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")] {
@@ -112,17 +149,43 @@ pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Me
     builder
         .multipart(
             MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.body_text.clone()))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(crlf(&row.body_text)))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(crlf(&html))),
         )
         .map_err(|e| TransportError::Permanent(format!("cannot build notification {}: {e}", row.id)))
 }
 
-/// A header value on one line. Titles are cleaned when a ticket is made;
-/// this is the last guard before the wire: a line break in a subject is how
-/// a header gets injected.
-fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_control()).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
+/// A subject line: the title in it is already bounded when composed; this
+/// bounds what an older row may hold.
+const MAX_SUBJECT_CHARS: usize = 400;
+
+/// mailgate writes two references (the request's and the ticket's root).
+const MAX_REFERENCES: usize = 8;
+
+/// `text` with every line ending CRLF (a bare `\n`, a bare `\r` or a CRLF
+/// each become one CRLF), in one pass.
+pub fn crlf(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let ending = match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+            b'\r' | b'\n' => 1,
+            _ => 0,
+        };
+        if ending == 0 {
+            i += 1;
+            continue;
+        }
+        // \r and \n are ASCII: slicing next to them is on a character boundary.
+        out.push_str(&text[start..i]);
+        out.push_str("\r\n");
+        i += ending;
+        start = i;
+    }
+    out.push_str(&text[start..]);
+    out
 }
 
 #[cfg(test)]
@@ -148,12 +211,17 @@ mod tests {
             in_reply_to: Some("mailgate.7@ac-exemple.fr".into()),
             references: vec!["mailgate.7@ac-exemple.fr".into()],
             released: false,
+            lease_until: None,
         }
     }
 
     fn headers(subject: &str) -> Vec<String> {
+        headers_of(&row(subject))
+    }
+
+    fn headers_of(row: &OutboxRow) -> Vec<String> {
         let from: Mailbox = "Support <support-informatique@ac-exemple.fr>".parse().expect("mailbox");
-        let message = build_message(&row(subject), "<p>Bonjour</p>".into(), &from).expect("built");
+        let message = build_message(row, "<p>Bonjour</p>".into(), &from).expect("built");
         let text = String::from_utf8_lossy(&message.formatted()).to_string();
         let head = text.split("\r\n\r\n").next().unwrap_or_default().to_string();
         // Unfold: a continuation line belongs to the header above it.
@@ -182,5 +250,44 @@ mod tests {
         }
         assert!(lines.iter().any(|l| l.starts_with("Date: ")), "{lines:#?}");
         assert!(!lines.iter().any(|l| l.to_ascii_lowercase().starts_with("list-")), "{lines:#?}");
+    }
+
+    #[test]
+    fn every_line_ending_becomes_one_crlf() {
+        let table = [
+            ("", ""),
+            ("a", "a"),
+            ("a\nb", "a\r\nb"),
+            ("a\r\nb", "a\r\nb"),
+            ("a\rb", "a\r\nb"),
+            ("\n\n", "\r\n\r\n"),
+            ("é\nà\r\n", "é\r\nà\r\n"),
+            ("\r\r\n\n", "\r\n\r\n\r\n"),
+        ];
+        for (text, expected) in table {
+            assert_eq!(crlf(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_or_huge_message_id_stored_in_a_row_is_not_echoed() {
+        let mut bad = row("[GLPI #0000007] Imprimante");
+        bad.in_reply_to = Some("x@y>\r\nBcc: everyone@ac-exemple.fr".into());
+        bad.references = vec!["a".repeat(10 << 20) + "@ac-exemple.fr", "mailgate.7@ac-exemple.fr".into()];
+        let lines = headers_of(&bad);
+        assert!(!lines.iter().any(|l| l.starts_with("In-Reply-To:") || l.starts_with("Bcc:")), "{lines:#?}");
+        assert!(lines.iter().any(|l| l == "References: <mailgate.7@ac-exemple.fr>"), "{lines:#?}");
+        assert!(lines.iter().all(|l| l.len() < 1000), "no header line is long");
+    }
+
+    #[test]
+    fn a_recipient_is_a_bare_address_or_the_row_fails() {
+        for recipient in ["Evil\r\nBcc: x@y <marie@ac-exemple.fr>", "Marie <marie@ac-exemple.fr>", "marie"] {
+            let mut bad = row("[GLPI #0000007] Imprimante");
+            bad.recipient = recipient.into();
+            let from: Mailbox = "Support <support-informatique@ac-exemple.fr>".parse().expect("mailbox");
+            let built = build_message(&bad, String::new(), &from);
+            assert!(matches!(built, Err(TransportError::Permanent(_))), "{recipient:?}");
+        }
     }
 }

@@ -175,7 +175,10 @@ fn apply_in(
 }
 
 fn trigger(mail: &InboundMail, author: &Mailbox, role: Role) -> Trigger {
-    Trigger::new(author.clone(), role, mail.message_id.clone())
+    // A derived id (the mail had none, or an unusable one) names no message
+    // a mail client knows: the notification answers nothing rather than it.
+    let answered = if mail.message_id_derived { String::new() } else { mail.message_id.clone() };
+    Trigger::new(author.clone(), role, answered)
 }
 
 /// The event and what its template shows, for one notice of a plan.

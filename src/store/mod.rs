@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_outbox_guard.sql"),
     include_str!("migrations/0003_life_cycle.sql"),
     include_str!("migrations/0004_digest.sql"),
+    include_str!("migrations/0005_outbox_lease.sql"),
     include_str!("migrations/0006_message_identity.sql"),
 ];
 

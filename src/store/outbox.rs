@@ -2,8 +2,18 @@
 //! moves pending → sending → sent, or to failed with the server's answer.
 //! `sending` is written before the transport is called and `sent` after, so
 //! a crash in between resends at most once, with the same Message-ID.
+//!
+//! A claim is a lease: the row is `sending` for its claimer until a
+//! deadline the claimer sets (how long its transport may take), under a
+//! token only the claimer knows. Several processes (the daemon, `ingest`s)
+//! each open their own Store on the file and drain the same outbox: none
+//! claims a row another holds, a killed sender's rows are claimed again
+//! once their lease has run out and not before, and a sender that comes
+//! back after losing its lease cannot overwrite the new holder's record.
 
-use rusqlite::{Connection, params};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::{Connection, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -65,6 +75,8 @@ pub struct OutboxRow {
     /// Released by an operator after the rate guard held it.
     #[serde(skip)]
     pub released: bool,
+    /// While `sending`: when the claimer's lease runs out.
+    pub lease_until: Option<String>,
 }
 
 pub(super) fn insert(conn: &Connection, n: &Notification, at: &str) -> rusqlite::Result<()> {
@@ -106,10 +118,13 @@ pub enum Delivered {
     Held {
         reason: String,
     },
+    /// Claimed but never handed to the transport (its lease could not have
+    /// covered the send): back to pending as it was, the attempt not counted.
+    NotTried,
 }
 
 const COLUMNS: &str = "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
-                       delivered_to, body_text, message_id, in_reply_to, references_ids, released";
+                       delivered_to, body_text, message_id, in_reply_to, references_ids, released, lease_until";
 
 fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let state: String = r.get(5)?;
@@ -132,6 +147,7 @@ fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         in_reply_to: r.get(13)?,
         references: references.split_whitespace().map(str::to_string).collect(),
         released: r.get(15)?,
+        lease_until: r.get(16)?,
     })
 }
 
@@ -143,51 +159,85 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Up to `limit` rows due at `now`, claimed in one transaction: marked
-    /// `sending` with one more attempt, so two senders never take one row.
-    /// Rows left `sending` by a crash are due again, and are resent at most
-    /// once per crash, with the same Message-ID.
-    pub fn claim_due(&mut self, now: &str, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1
-             WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?1
-                          ORDER BY next_attempt_at, id LIMIT ?2)
-             RETURNING {COLUMNS}"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows: Vec<OutboxRow> = stmt.query_map(params![now, limit], row_to_outbox)?.collect::<Result<_, _>>()?;
-        // RETURNING gives no order guarantee; send oldest first.
-        rows.sort_by_key(|r| r.id);
-        Ok(rows)
+    /// Up to `limit` rows due at `now`, claimed in one transaction and
+    /// returned oldest first with the claim's token. A row is due when it
+    /// is pending and its time has come, or when it is `sending` under a
+    /// lease that ran out at or before `now` (its sender died). The k-th
+    /// row claimed is leased until `lease_until(k)`: a sender that works
+    /// through its rows a few at a time gives the later ones longer.
+    /// Each claim counts an attempt.
+    pub fn claim_due(
+        &mut self,
+        now: &str,
+        limit: usize,
+        lease_until: impl Fn(usize) -> String,
+    ) -> Result<(String, Vec<OutboxRow>), StoreError> {
+        let token = lease_token(now);
+        // IMMEDIATE: the write lock is taken before the due rows are read,
+        // so two processes claiming at once are served one after the other.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM outbox
+                 WHERE (state = 'pending' AND next_attempt_at <= ?1)
+                    OR (state = 'sending' AND (lease_until IS NULL OR lease_until <= ?1))
+                 ORDER BY next_attempt_at, id LIMIT ?2",
+            )?
+            .query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut rows = Vec::with_capacity(ids.len());
+        {
+            let sql = format!(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ?2, lease_token = ?3
+                 WHERE id = ?1 RETURNING {COLUMNS}"
+            );
+            let mut claim = tx.prepare_cached(&sql)?;
+            for (k, id) in ids.iter().enumerate() {
+                rows.push(claim.query_row(params![id, lease_until(k), token], row_to_outbox)?);
+            }
+        }
+        tx.commit()?;
+        Ok((token, rows))
     }
 
-    /// Records what became of claimed rows, in one transaction.
-    pub fn record_deliveries(&mut self, results: &[(i64, Delivered)]) -> Result<(), StoreError> {
+    /// Records what became of rows claimed under `token`, in one
+    /// transaction. A row whose lease was lost (claimed since by another
+    /// sender, or recorded already) is left as it is: only the lease holder
+    /// records. Returns how many rows were recorded.
+    pub fn record_deliveries(&mut self, token: &str, results: &[(i64, Delivered)]) -> Result<usize, StoreError> {
+        const HELD: &str = "WHERE id = ?1 AND state = 'sending' AND lease_token = ?2";
         let tx = self.conn.transaction()?;
+        let mut recorded = 0;
         for (id, delivered) in results {
-            match delivered {
-                Delivered::Sent { at, location } => tx
-                    .prepare_cached(
-                        "UPDATE outbox SET state = 'sent', sent_at = ?2, delivered_to = ?3, last_error = NULL
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![id, at, location])?,
-                Delivered::Retry { error, at } => tx
-                    .prepare_cached(
-                        "UPDATE outbox SET state = 'pending', last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
-                    )?
-                    .execute(params![id, error, at])?,
-                Delivered::Failed { error } => tx
-                    .prepare_cached("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1")?
-                    .execute(params![id, error])?,
-                Delivered::Held { reason } => tx
-                    .prepare_cached("UPDATE outbox SET state = 'held', last_error = ?2 WHERE id = ?1")?
-                    .execute(params![id, reason])?,
+            let sql = match delivered {
+                Delivered::Sent { .. } => {
+                    "UPDATE outbox SET state = 'sent', sent_at = ?3, delivered_to = ?4,
+                                           last_error = NULL, lease_until = NULL, lease_token = NULL"
+                }
+                Delivered::Retry { .. } => {
+                    "UPDATE outbox SET state = 'pending', last_error = ?3, next_attempt_at = ?4,
+                                            lease_until = NULL, lease_token = NULL"
+                }
+                Delivered::Failed { .. } | Delivered::Held { .. } => {
+                    "UPDATE outbox SET state = ?4, last_error = ?3,
+                                                                      lease_until = NULL, lease_token = NULL"
+                }
+                Delivered::NotTried => {
+                    "UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0),
+                                        lease_until = NULL, lease_token = NULL"
+                }
+            };
+            let mut stmt = tx.prepare_cached(&format!("{sql} {HELD}"))?;
+            recorded += match delivered {
+                Delivered::Sent { at, location } => stmt.execute(params![id, token, at, location])?,
+                Delivered::Retry { error, at } => stmt.execute(params![id, token, error, at])?,
+                Delivered::Failed { error } => stmt.execute(params![id, token, error, "failed"])?,
+                Delivered::Held { reason } => stmt.execute(params![id, token, reason, "held"])?,
+                Delivered::NotTried => stmt.execute(params![id, token])?,
             };
         }
         tx.commit()?;
-        Ok(())
+        Ok(recorded)
     }
 
     /// How many notifications went to `recipient` since `since` (RFC 3339).
@@ -229,4 +279,13 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')", [], |r| r.get(0))?)
     }
+}
+
+/// A claim's token: unique across processes (the process id) and within
+/// one (a counter), so that no two claims ever share one.
+fn lease_token(now: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}.{n}.{nanos}.{now}", std::process::id())
 }

@@ -297,7 +297,9 @@ fn db_migrate_from_schema_3_keeps_the_outbox_and_lets_a_row_name_no_ticket() {
 
     let conn = Connection::open(install.path("mailgate.db")).expect("open");
     conn.pragma_update(None, "foreign_keys", "ON").expect("foreign keys");
-    assert_eq!(outbox_rows(&conn), before, "every row and column kept");
+    // Later migrations may add columns: the ones of schema 3 are compared.
+    let kept: Vec<Vec<String>> = outbox_rows(&conn).into_iter().map(|r| r[..before[0].len()].to_vec()).collect();
+    assert_eq!(kept, before, "every row and column kept");
     let problems: i64 =
         conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).expect("foreign_key_check");
     assert_eq!(problems, 0);

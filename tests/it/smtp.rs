@@ -28,6 +28,11 @@ struct World {
 
 impl World {
     fn start() -> World {
+        World::start_with(|config| config)
+    }
+
+    /// As [`World::start`], with mailgate's configuration changed by `edit`.
+    fn start_with(edit: impl FnOnce(String) -> String) -> World {
         let users = PEOPLE.iter().map(|u| (u.to_string(), format!("pw-{u}"))).collect();
         let dovecot = Dovecot::start(DovecotOptions { users, ..DovecotOptions::default() });
         let postfix = Postfix::start(PostfixOptions {
@@ -45,7 +50,7 @@ impl World {
             );
         assert_eq!(config.matches("127.0.0.1").count(), 2, "both servers were pointed at loopback");
         assert!(config.contains("max_delay_seconds = 2"), "retries are quick");
-        std::fs::write(dir.path().join("mailgate.toml"), config).expect("config");
+        std::fs::write(dir.path().join("mailgate.toml"), edit(config)).expect("config");
         World { dovecot, postfix, dir }
     }
 
@@ -266,9 +271,24 @@ fn the_daemon_answers_a_new_mail_by_itself_as_an_operator_runs_it() {
     assert!(world.dovecot.folders("support-informatique").iter().any(|f| f == "Traités"), "filed after processing");
 }
 
+/// `config` with `key = from` of the [notifications] section set to `to`.
+fn notifications_key(config: String, from: &str, to: &str) -> String {
+    let (head, tail) = config.split_at(config.find("[notifications]").expect("a [notifications] section"));
+    assert!(tail.contains(from), "{from} in [notifications]");
+    format!("{head}{}", tail.replacen(from, to, 1))
+}
+
+/// The time a stored RFC 3339 text names.
+fn stored_time(text: &str) -> std::time::SystemTime {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).expect("a stored time");
+    std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).expect("after 1970"))
+}
+
 #[test]
 fn a_crash_after_the_mta_accepted_a_notification_resends_it_at_most_once_with_the_same_message_id() {
-    let world = World::start();
+    // A short timeout, so that the killed sender's lease (twice the timeout
+    // and a margin) runs out within the test.
+    let world = World::start_with(|c| notifications_key(c, "timeout_seconds = 60", "timeout_seconds = 2"));
     world.write_to_support(&request("crash-1", "Imprimante", ""));
     let killed = Command::new(env!("CARGO_BIN_EXE_mailgate"))
         .arg("--config")
@@ -278,10 +298,22 @@ fn a_crash_after_the_mta_accepted_a_notification_resends_it_at_most_once_with_th
         .output()
         .expect("run mailgate");
     assert!(!killed.status.success(), "the fault point killed it");
-    assert!(world.outbox().iter().any(|r| r["state"] == "sending"), "the crash left a row between send and record");
+    let leased: Vec<serde_json::Value> = world.outbox().into_iter().filter(|r| r["state"] == "sending").collect();
+    assert!(!leased.is_empty(), "the crash left a row between send and record");
+    let lease_ends = leased.iter().map(|r| stored_time(r["lease_until"].as_str().expect("a lease"))).min();
+    let lease_ends = lease_ends.expect("a lease");
 
+    // While the killed sender's lease runs, nobody takes its rows.
     world.mailgate(&["run", "--once"]);
-    assert!(world.outbox().iter().all(|r| r["state"] == "sent"), "the restart resumed the queue");
+    if std::time::SystemTime::now() < lease_ends {
+        let still: Vec<serde_json::Value> = world.outbox().into_iter().filter(|r| r["state"] == "sending").collect();
+        assert_eq!(still.len(), leased.len(), "the lease holds the killed sender's rows: {still:?}");
+    }
+    wait_for("the killed sender's lease to run out", || std::time::SystemTime::now() >= lease_ends);
+    wait_for("the restart to resume the queue", || {
+        world.mailgate(&["run", "--once"]);
+        world.outbox().iter().all(|r| r["state"] == "sent")
+    });
     world.mailgate(&["run", "--once"]);
     world.wait_delivered();
     for user in ["marie.dupont", "alice.martin", "bruno.leroy"] {
@@ -289,4 +321,22 @@ fn a_crash_after_the_mta_accepted_a_notification_resends_it_at_most_once_with_th
         assert!(!ids.is_empty() && ids.len() <= 2, "{user}: delivered, and at most once more: {ids:?}");
         assert!(ids.iter().all(|id| *id == ids[0]), "{user}: a resend keeps its Message-ID: {ids:?}");
     }
+}
+
+#[test]
+fn a_server_that_does_not_offer_starttls_leaves_notifications_pending_and_gets_nothing_in_clear() {
+    // The harness's Postfix has no certificate: it offers no STARTTLS.
+    let world = World::start_with(|c| notifications_key(c, "tls = \"none\"", "tls = \"starttls\""));
+    world.write_to_support(&request("tls-1", "Imprimante", ""));
+    world.mailgate(&["run", "--once"]);
+    let rows = world.outbox();
+    assert_eq!(rows.len(), 3, "the acknowledgment and two technicians: {rows:?}");
+    for row in &rows {
+        assert_eq!(row["state"], "pending", "retried later, not failed: {row}");
+        let error = row["last_error"].as_str().unwrap_or_default();
+        assert!(error.contains("did not offer STARTTLS") && error.contains("nothing was sent in clear"), "{error}");
+    }
+    let log = world.postfix.log();
+    assert!(!log.contains("message-id=<mailgate."), "no notification reached the server: {log}");
+    assert!(world.inbox("marie.dupont").is_empty());
 }

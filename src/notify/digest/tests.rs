@@ -176,6 +176,7 @@ fn outbox_row(n: &Notification) -> OutboxRow {
         in_reply_to: n.in_reply_to.clone(),
         references: n.references.clone(),
         released: false,
+        lease_until: None,
     }
 }
 
