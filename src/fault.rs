@@ -6,7 +6,15 @@
 //! Points: `kill-before-ack` (a batch is durable, its source not yet told),
 //! `kill-after-send` (the MTA accepted a notification, the outbox does not
 //! know yet).
+//!
+//! The hooks exist only with the `fault-injection` cargo feature, which the
+//! test builds enable (the crate is its own dev-dependency with it, see
+//! Cargo.toml). A release build has none: there, [`point`] is empty and
+//! `MAILGATE_FAULT` is never read, so no environment variable can make a
+//! production daemon kill itself.
 
+/// Kills the process here when `MAILGATE_FAULT` names this point.
+#[cfg(feature = "fault-injection")]
 pub fn point(name: &str) {
     if std::env::var("MAILGATE_FAULT").is_ok_and(|f| f == name) {
         tracing::warn!(point = name, "MAILGATE_FAULT: killing the process");
@@ -14,3 +22,11 @@ pub fn point(name: &str) {
         std::process::abort();
     }
 }
+
+/// Without the `fault-injection` feature, a crash point does nothing.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn point(_name: &str) {}
+
+/// Whether this build has the crash hooks (the tests check they do).
+pub const ENABLED: bool = cfg!(feature = "fault-injection");
