@@ -27,6 +27,3 @@ pub fn point(name: &str) {
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub fn point(_name: &str) {}
-
-/// Whether this build has the crash hooks (the tests check they do).
-pub const ENABLED: bool = cfg!(feature = "fault-injection");
