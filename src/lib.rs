@@ -18,6 +18,8 @@
 //! 6. the outbox sender hands each notification to a
 //!    [`notify::transport::Transport`] (a folder of `.eml` files, or SMTP).
 //!
+//! Whatever the CLI prints from a mail goes through [`text::for_terminal`].
+//!
 //! [`pipeline`] runs steps 2–4 for one mail; [`daemon`] runs the whole loop.
 //! The rules (parse, decide, compose) are pure and tested as tables; the
 //! edges (sources, store, transports) sit behind small traits.
@@ -37,5 +39,7 @@ pub mod pipeline;
 pub mod routing;
 pub mod source;
 pub mod store;
+/// Mail-derived text made safe to print on a terminal (escape sequences, bidi controls).
+pub mod text;
 pub mod ticket;
 pub mod tls;

@@ -1,6 +1,7 @@
 //! The operator's commands over the database file: `stats` (the dashboard
 //! counts), `backup PATH` (a consistent, checked copy taken while the daemon
-//! runs), `db migrate`, `db check`, and `purge --older-than DAYS` (the
+//! runs), `db migrate`, `db check` (which also warns about database files
+//! that others may read), and `purge --older-than DAYS` (the
 //! retention of raw mail copies). The work is done by `store::admin`; this
 //! file picks the times, the words and the exit codes.
 
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use mailgate::clock::{Clock, SystemClock, rfc3339};
-use mailgate::store::Store;
+use mailgate::store::{Store, files};
 
 use super::table::Table;
 use super::{load_config, open_store, print_json};
@@ -90,6 +91,10 @@ pub fn db_check(config: &Path) -> anyhow::Result<ExitCode> {
     let path = &config.database_path;
     let store = Store::open_existing(path).context("cannot check the store (database.path)")?;
     let problems = store.check()?;
+    // A warning, not a failure: the data is sound, but readable by others.
+    for loose in files::loose_files(path) {
+        eprintln!("mailgate: warning: {loose}");
+    }
     if problems.is_empty() {
         println!("ok");
         return Ok(ExitCode::SUCCESS);

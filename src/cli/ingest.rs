@@ -66,7 +66,7 @@ pub fn run(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                         "{name}: {}{}{}",
                         a.outcome.as_str(),
                         a.ticket.map(|t| format!(" ticket #{t}")).unwrap_or_default(),
-                        a.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                        a.reason.map(|r| format!(" ({})", mailgate::text::for_terminal(&r))).unwrap_or_default()
                     ));
                     if unreadable {
                         worst = worst.max(EXIT_DATAERR);

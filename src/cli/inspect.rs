@@ -3,6 +3,7 @@
 //! daemon runs. Statuses print as their stable words (as in `stats`), since
 //! operators grep them; `tickets show` heads with the subject line users see.
 
+use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ use super::table::{Table, cell};
 use super::{TicketsCommand, load_config, open_store, print_json};
 use mailgate::intake::Outcome;
 use mailgate::store::{OutboxState, TicketDetail, TicketFilter, TimelineEntry};
+use mailgate::text::for_terminal;
 use mailgate::ticket::{Language, Status, display_number, level_label};
 
 /// `--status` values: the stable words stored and shown in JSON.
@@ -90,14 +92,25 @@ fn level(n: u8, language: Language) -> String {
 /// `tickets show`: the ticket's fields, its description, its files, then
 /// one chronological audit log of everything that happened to it.
 fn show(t: &TicketDetail, tag: &str, language: Language) {
+    print!("{}", for_terminal(&render(t, tag, language)));
+}
+
+/// The text of `tickets show` as stored: every part of it may come from a
+/// mail, so [`show`] prints it escaped as a whole.
+fn render(t: &TicketDetail, tag: &str, language: Language) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    macro_rules! say {
+        ($($arg:tt)*) => { let _ = writeln!(out, $($arg)*); };
+    }
     let or_dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
     let list = |v: &[&str]| or_dash(&v.join(", "));
-    let field = |name: &str, value: String| println!("{:<17}{value}", format!("{name}:"));
-    println!("[{tag} #{}] {} | {} – {}", display_number(t.id), t.entity, t.status.label(language), t.title);
-    field("status", t.status.to_string());
-    field("type", t.kind.label(language).to_string());
-    field("category", or_dash(t.category.as_deref().unwrap_or_default()));
-    field(
+    let field = |name: &str, value: String| format!("{:<17}{value}\n", format!("{name}:"));
+    say!("[{tag} #{}] {} | {} – {}", display_number(t.id), t.entity, t.status.label(language), t.title);
+    out.push_str(&field("status", t.status.to_string()));
+    out.push_str(&field("type", t.kind.label(language).to_string()));
+    out.push_str(&field("category", or_dash(t.category.as_deref().unwrap_or_default())));
+    out.push_str(&field(
         "urgency",
         format!(
             "{}    impact: {}    priority: {}",
@@ -105,33 +118,33 @@ fn show(t: &TicketDetail, tag: &str, language: Language) {
             level(t.impact, language),
             level(t.priority, language)
         ),
-    );
-    field("entity", t.entity.clone());
-    field("location", or_dash(t.location.as_deref().unwrap_or_default()));
-    field("requester", t.requester.clone());
-    field("observers", list(&t.observers.iter().map(String::as_str).collect::<Vec<_>>()));
-    field("technicians", list(&t.technicians.iter().map(String::as_str).collect::<Vec<_>>()));
-    field("assigned groups", list(&t.groups_in("assigned")));
-    field("observer groups", list(&t.groups_in("observer")));
-    field("filed by rule", or_dash(t.rule.as_deref().unwrap_or_default()));
-    field("created", format!("{}    updated: {}", t.created_at, t.updated_at));
-    field(
+    ));
+    out.push_str(&field("entity", t.entity.clone()));
+    out.push_str(&field("location", or_dash(t.location.as_deref().unwrap_or_default())));
+    out.push_str(&field("requester", t.requester.clone()));
+    out.push_str(&field("observers", list(&t.observers.iter().map(String::as_str).collect::<Vec<_>>())));
+    out.push_str(&field("technicians", list(&t.technicians.iter().map(String::as_str).collect::<Vec<_>>())));
+    out.push_str(&field("assigned groups", list(&t.groups_in("assigned"))));
+    out.push_str(&field("observer groups", list(&t.groups_in("observer"))));
+    out.push_str(&field("filed by rule", or_dash(t.rule.as_deref().unwrap_or_default())));
+    out.push_str(&field("created", format!("{}    updated: {}", t.created_at, t.updated_at)));
+    out.push_str(&field(
         "solved",
         format!(
             "{}    closed: {}",
             or_dash(t.solved_at.as_deref().unwrap_or_default()),
             or_dash(t.closed_at.as_deref().unwrap_or_default())
         ),
-    );
-    println!("\n{}\n", t.description);
+    ));
+    say!("\n{}\n", t.description);
     if !t.attachments.is_empty() {
-        println!("attachments:");
+        say!("attachments:");
         for a in &t.attachments {
-            println!("  {} ({}, {} bytes, sha256 {})", a.filename, a.content_type, a.size, a.sha256);
+            say!("  {} ({}, {} bytes, sha256 {})", a.filename, a.content_type, a.size, a.sha256);
         }
-        println!();
+        say!("");
     }
-    println!("history:");
+    say!("history:");
     let story = t.timeline();
     let who = |e: &TimelineEntry<'_>| match e {
         TimelineEntry::History(h) => cell(&h.actor, ACTOR_WIDTH),
@@ -156,11 +169,12 @@ fn show(t: &TicketDetail, tag: &str, language: Language) {
                 (format!("solution proposed ({}{decided})", s.state), Some(&s.body))
             }
         };
-        println!("  {}  {:<width$}  {what}", entry.at(), who(entry));
+        say!("  {}  {:<width$}  {what}", entry.at(), who(entry));
         for line in body.map(String::as_str).unwrap_or_default().lines() {
-            println!("{}", format!("      {line}").trim_end());
+            say!("{}", format!("      {line}").trim_end());
         }
     }
+    out
 }
 
 /// Widest an actor's address is shown in the audit log.

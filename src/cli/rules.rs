@@ -17,6 +17,7 @@ use mailgate::config::Config;
 use mailgate::intake::policy;
 use mailgate::mail::{self, InboundMail, noise, subject};
 use mailgate::routing::{self, ObserverTarget, Routing};
+use mailgate::text::for_terminal;
 use mailgate::ticket::level_label;
 
 #[derive(Debug, Subcommand)]
@@ -99,7 +100,8 @@ fn print_text(
     ticket_token: Option<u64>,
     routing: &Routing,
 ) {
-    let line = |label: &str, value: &str| println!("{:<12}{}", format!("{label}:"), value);
+    // Every value may come from the mail: shown escaped (mailgate::text).
+    let line = |label: &str, value: &str| println!("{:<12}{}", format!("{label}:"), for_terminal(value));
     let language = config.institution.language;
     let level = |l: u8| format!("{l} ({})", level_label(l, language));
     let or_dash = |v: Option<&str>| v.map_or_else(|| "-".to_string(), str::to_string);

@@ -148,7 +148,7 @@ pub fn replay(config_path: &Path, id: i64, release: bool) -> anyhow::Result<Exit
         applied.message_row,
         applied.outcome.as_str(),
         applied.ticket.map(|t| format!(" on ticket #{t}")).unwrap_or_default(),
-        applied.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        applied.reason.map(|r| format!(" ({})", mailgate::text::for_terminal(&r))).unwrap_or_default()
     );
     println!("notifications queued: {} (sent by `mailgate run`)", applied.notifications);
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,9 @@
 //! Plain-text tables for people: columns sized to their content, cells on
-//! one line and capped so that a 100 KB subject cannot wreck the terminal.
+//! one line and capped so that a 100 KB subject cannot wreck the terminal,
+//! and escaped so that a subject's ESC sequences or bidi overrides cannot
+//! drive it (see `mailgate::text`).
+
+use mailgate::text::for_terminal;
 
 pub struct Table {
     headers: Vec<&'static str>,
@@ -36,9 +40,11 @@ impl Table {
     }
 }
 
-/// Cuts `s` to `max` characters, on one line.
+/// Cuts `s` to `max` characters, on one line, with the characters a
+/// terminal would obey shown escaped.
 pub fn cell(s: &str, max: usize) -> String {
     let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = for_terminal(&one_line).into_owned();
     match one_line.char_indices().nth(max.saturating_sub(1)) {
         Some((i, _)) if one_line.chars().count() > max => format!("{}…", &one_line[..i]),
         _ => one_line,

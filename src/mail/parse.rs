@@ -116,8 +116,11 @@ fn truncate_chars(s: &str, max: usize) -> String {
 /// component only, no control characters, no leading dots, bounded length.
 pub fn safe_filename(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    // Bidirectional controls are dropped, not replaced: `facture\u{202e}fdp.exe`
+    // must read as what it is, `facturefdp.exe`, never as `factureexe.pdf`.
     let cleaned: String = last
         .chars()
+        .filter(|c| !crate::text::is_bidi_control(*c))
         .map(|c| if c.is_control() || matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim_end_matches(['.', ' ']);

@@ -135,7 +135,8 @@ impl Store {
     /// copy is written to a hidden temporary file next to `dest`, switched
     /// out of WAL mode (so the backup is one self-contained file), passed
     /// through `PRAGMA integrity_check`, synced, and only then given its
-    /// name: a half-written backup never carries the final name. Without
+    /// name: a half-written backup never carries the final name. It is
+    /// created mode 0600 whatever the umask, as the database is. Without
     /// `overwrite`, an existing `dest` is never replaced, not even one that
     /// appears during the copy.
     pub fn backup_to(&self, dest: &Path, overwrite: bool) -> Result<BackupReport, StoreError> {
@@ -160,6 +161,8 @@ impl Store {
             .to_string_lossy();
         let temp = TempFile(dest.with_file_name(format!(".{name}.{}.tmp", std::process::id())));
 
+        // Private like the database: the copy holds every raw mail too.
+        super::files::create_private(&temp.0).map_err(io_err(&temp.0))?;
         let mut copy = Connection::open(&temp.0)?;
         {
             let backup = Backup::new(&self.conn, &mut copy)?;

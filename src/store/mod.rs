@@ -11,6 +11,7 @@ mod apply;
 mod changes;
 mod counts;
 mod digest;
+pub mod files;
 mod messages;
 mod outbox;
 mod ticket_queries;
@@ -82,17 +83,17 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed, mode 0600: see [`files`]) and migrates the
+    /// database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                open_err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                    Some(format!("cannot create folder {}: {e}", parent.display())),
-                ))
-            })?;
-        }
+        // Created 0600 before SQLite sees it: its -wal and -shm take its mode.
+        files::create_private(path).map_err(|e| {
+            open_err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot create {} (or its folder): {e}", path.display())),
+            ))
+        })?;
         let conn = Connection::open(path).map_err(open_err)?;
         let mut store = Store { conn, group_commit: false };
         store.configure().map_err(open_err)?;

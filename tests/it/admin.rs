@@ -192,7 +192,13 @@ fn a_backup_taken_while_the_daemon_records_mail_is_consistent() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the daemon");
-    wait_for("the daemon to open its database", Duration::from_secs(30), || install.path("mailgate.db").exists());
+    // The file exists from the daemon's first instant; its tables only once
+    // it has migrated it.
+    wait_for("the daemon to create its database", Duration::from_secs(30), || {
+        Connection::open_with_flags(install.path("mailgate.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'tickets'", [], |r| r.get(0)))
+            .is_ok_and(|n: i64| n == 1)
+    });
 
     // Mail arrives in waves, the next one once the daemon has taken the
     // last, while backups are taken back to back; so backups see the store

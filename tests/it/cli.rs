@@ -258,3 +258,25 @@ fn the_demo_never_overwrites_a_folder_that_is_not_a_demo() {
     assert!(!out.status.success());
     assert_eq!(std::fs::read_to_string(install.path("precious/notes.txt")).unwrap(), "keep me");
 }
+
+#[test]
+fn the_binary_under_test_has_its_crash_hooks_so_the_crash_tests_mean_something() {
+    // The crash tests (imap, smtp) need MAILGATE_FAULT obeyed; a release
+    // binary ignores it (scripts/check-release-build). The demo's pass goes
+    // through the point before the source is told.
+    use std::os::unix::process::ExitStatusExt;
+    let install = Install::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .args(["demo", "--dir"])
+        .arg(install.path("demo"))
+        .env("MAILGATE_FAULT", "kill-before-ack")
+        .output()
+        .expect("run mailgate");
+    assert_eq!(
+        out.status.signal(),
+        Some(9),
+        "built without the fault-injection feature? {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

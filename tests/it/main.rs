@@ -22,6 +22,7 @@ mod life_cycle_edges;
 mod mta;
 mod outbox;
 mod packaging;
+mod private_files;
 mod rules;
 mod service;
 mod smtp;

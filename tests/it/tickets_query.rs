@@ -1,4 +1,5 @@
-//! `tickets list` filters and `tickets show` as an operator runs them: two
+//! `tickets list` filters and `tickets show` as an operator runs them (and
+//! what every listing does with a hostile mail's text): two
 //! tickets made by real mail (a request each, a technician's answer on the
 //! second), their life-cycle fields then set in the database file as
 //! routing rules and technicians' commands would.
@@ -133,4 +134,87 @@ fn show_prints_the_fields_then_one_chronological_audit_log() {
             .is_some_and(|g| g.contains(&serde_json::json!({"name": "test-n1", "role": "observer"})))
     );
     assert_eq!(json["location"], "Bâtiment B");
+}
+
+/// A mail whose sender's name, subject, body and attachment name carry
+/// what a terminal obeys: an OSC title sequence, a screen clear, colours, a
+/// clipboard write (OSC 52), a lone carriage return, right-to-left overrides.
+fn hostile_mail() -> Vec<u8> {
+    mail(
+        "From: =?UTF-8?Q?Marie_=1B[2J_Dupont?= <marie.dupont@ac-exemple.fr>\n\
+         To: support-informatique@ac-exemple.fr\n\
+         Subject: =?UTF-8?Q?Imprimante_=1B]0;pwned=07_HS_=E2=80=AEtxt.exe?=\n\
+         Message-ID: <hostile-1@ac-exemple.fr>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b\"",
+        "--b\n\
+         Content-Type: text/plain; charset=utf-8\n\
+         Content-Transfer-Encoding: quoted-printable\n\
+         \n\
+         Elle est =1B[31mrouge=1B[0m.=1B]52;c;ZXZpbA=3D=3D=07\n\
+         safe=0DEVIL =E2=80=AEfdp.exe\n\
+         --b\n\
+         Content-Type: application/octet-stream\n\
+         Content-Disposition: attachment; filename*=UTF-8''facture%E2%80%AEfdp.exe\n\
+         \n\
+         MZ\n\
+         --b--",
+    )
+}
+
+/// What a terminal would obey: ESC, BEL, CSI (C1), a lone CR, U+202E.
+fn obeyed_by_a_terminal(out: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(out);
+    let mut found: Vec<String> = text
+        .chars()
+        .filter(|c| matches!(c, '\u{1b}' | '\u{7}' | '\u{9b}' | '\u{202e}'))
+        .map(|c| format!("{c:?}"))
+        .collect();
+    if text.replace("\r\n", "\n").contains('\r') {
+        found.push("a lone CR".into());
+    }
+    found
+}
+
+#[test]
+fn text_from_a_mail_is_printed_with_its_terminal_controls_escaped_and_json_keeps_it_exact() {
+    let install = Install::new();
+    install.deliver("hostile.mail", &hostile_mail());
+    install.ok(&["run", "--once"]);
+    std::fs::write(install.path("hostile.eml"), hostile_mail()).unwrap();
+
+    let show = install.mailgate(&["tickets", "show", "1"]);
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    let text = String::from_utf8_lossy(&show.stdout);
+    // (The title loses its C0 controls on the way in; its override stays.)
+    for shown in ["HS \\u{202e}txt.exe", "\\u{1b}[31mrouge\\u{1b}[0m", "\\u{1b}]52;c;", "\\u{7}", "safe\\u{d}EVIL"] {
+        assert!(text.contains(shown), "{shown:?} missing from:\n{text}");
+    }
+    assert!(text.contains("facturefdp.exe"), "the attachment's name without its override:\n{text}");
+
+    for args in [
+        &["tickets", "show", "1"][..],
+        &["tickets", "list"],
+        &["messages", "list"],
+        &["outbox", "list"],
+        &["rules", "test", "hostile.eml"],
+    ] {
+        let out = install.mailgate(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            obeyed_by_a_terminal(&out.stdout),
+            Vec::<String>::new(),
+            "{args:?} printed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    let json = install.json(&["tickets", "show", "1"]);
+    let (title, description) = (json["title"].as_str().unwrap_or_default(), &json["description"]);
+    assert!(title.ends_with("HS \u{202e}txt.exe"), "JSON is exact: {title:?}");
+    assert!(
+        description.as_str().is_some_and(|d| d.contains("\u{1b}[31mrouge") && d.contains("safe\rEVIL")),
+        "{description}"
+    );
+    assert_eq!(json["attachments"][0]["filename"], "facturefdp.exe");
 }
