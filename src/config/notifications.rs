@@ -78,6 +78,9 @@ pub struct Notifications {
     /// When the daily digest of open tickets is queued, in the machine's
     /// local time; None: no digest.
     pub digest_at: Option<TimeOfDay>,
+    /// This mailgate's name in its Message-IDs, so that two mailgates of one
+    /// domain never take each other's notifications for their own.
+    pub instance: String,
 }
 
 /// A time of day, "HH:MM", as written in `notifications.digest_at`.
@@ -121,6 +124,19 @@ impl Notifications {
     pub fn message_id_domain(&self) -> String {
         self.from.email.domain().to_lowercase()
     }
+}
+
+/// The default instance name: the support mailbox's local part, in the
+/// characters a Message-ID's name takes (`support-informatique`).
+fn instance_from(local_part: &str) -> String {
+    let name: String = local_part
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+        .take(32)
+        .collect();
+    let name = name.trim_matches('-');
+    if name.is_empty() { "mailgate".into() } else { name.to_string() }
 }
 
 /// Keys that belong to one transport only.
@@ -168,7 +184,20 @@ pub(super) fn validate(
         }
         other => return Err(err("transport", format!("expected \"file\" or \"smtp\", got \"{other}\""))),
     };
+    let instance = match n.instance.as_deref() {
+        Some(id) => {
+            let ok = !id.is_empty()
+                && id.len() <= 32
+                && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(err("instance", format!("expected 1 to 32 of a-z, 0-9 and -, got \"{id}\"")));
+            }
+            id.to_string()
+        }
+        None => instance_from(from.email.user()),
+    };
     Ok(Notifications {
+        instance,
         from,
         transport,
         templates_dir: n.templates_dir.as_deref().map(resolve),

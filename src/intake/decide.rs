@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::thread::{self, ThreadMatch};
+use super::thread::{self, IdKind, MessageIds, ThreadMatch};
 use super::trust::{self, Verdict};
 use super::{Decision, TicketFacts, View, policy};
 use crate::config::{Config, FollowupPolicy, TrustMode};
@@ -21,7 +21,7 @@ pub struct Intake {
     config: Arc<Config>,
     token: SubjectToken,
     own_address: String,
-    our_domain: String,
+    ids: MessageIds,
 }
 
 impl Intake {
@@ -29,7 +29,7 @@ impl Intake {
         Intake {
             token: SubjectToken::new(&config.institution.subject_tag),
             own_address: config.notifications.own_address(),
-            our_domain: config.notifications.message_id_domain(),
+            ids: MessageIds::new(&config.notifications.instance, &config.notifications.message_id_domain()),
             config,
         }
     }
@@ -73,7 +73,7 @@ impl Intake {
         let Some(from) = mail.from.clone() else {
             return Decision::Refuse { reason: "no sender address in From".into() };
         };
-        match thread::find_ticket(mail, view, &self.token, &self.our_domain) {
+        match thread::find_ticket(mail, view, &self.token, &self.ids) {
             ThreadMatch::Header(ticket) | ThreadMatch::Subject(ticket) => match view.ticket(ticket) {
                 Some(facts) => self.followup_or_new(mail, from, &facts),
                 None => self.new_ticket(mail, from, None, None),
@@ -82,10 +82,14 @@ impl Intake {
                 let note = format!("the subject names ticket #{n}, which does not exist");
                 self.new_ticket(mail, from, Some(note), None)
             }
+            ThreadMatch::OtherMailgate => Decision::Ignore {
+                reason: "it answers a notification of another mailgate of this domain; that ticket is not one of ours"
+                    .into(),
+            },
             ThreadMatch::None => {
                 // A person answered the daily digest, which is about many
                 // tickets: what they wrote is a request of its own.
-                let note = mail.thread_ids().any(|id| thread::is_digest(id, &self.our_domain)).then(|| {
+                let note = mail.thread_ids().any(|id| self.ids.is_digest(id)).then(|| {
                     "a reply to the daily digest, which names no ticket, so it opens a ticket of its own".to_string()
                 });
                 self.new_ticket(mail, from, note, None)
@@ -105,12 +109,17 @@ impl Intake {
     /// or a robot's body costs nothing whatever it holds; `decide` runs them
     /// again, in its order.
     pub fn screen(&self, mail: &InboundMail) -> Option<Decision> {
-        if mail.from.as_ref().is_some_and(|f| f.address == self.own_address)
-            || thread::ticket_named_by(&mail.message_id, &self.our_domain).is_some()
-            || thread::is_digest(&mail.message_id, &self.our_domain)
-        {
+        if mail.from.as_ref().is_some_and(|f| f.address == self.own_address) || self.ids.is_ours(&mail.message_id) {
             return Some(Decision::Ignore {
                 reason: "from mailgate's own address: never answered, so it cannot loop".into(),
+            });
+        }
+        if matches!(
+            self.ids.classify(&mail.message_id),
+            IdKind::OtherInstance | IdKind::Legacy(_) | IdKind::LegacyDigest
+        ) {
+            return Some(Decision::Ignore {
+                reason: "a notification written by a mailgate of this domain: never answered, so it cannot loop".into(),
             });
         }
         if let Some(noise) = noise::classify(mail, self.config.ignore_lists) {

@@ -59,7 +59,10 @@ impl View for Fixture {
         }
     }
     fn ticket_of_message(&self, message_id: &str) -> Option<TicketId> {
-        (message_id == "origin-1@ac-exemple.fr").then_some(1)
+        // The first mail of ticket 1, and a notification this mailgate sent
+        // about it before Message-IDs named their instance.
+        matches!(message_id, "origin-1@ac-exemple.fr" | "mailgate.1.followup.0123456789abcdef@ac-exemple.fr")
+            .then_some(1)
     }
     fn earlier_copy(&self, message_id: &str, _hash: &str) -> Option<i64> {
         (message_id == "already@ac-exemple.fr").then_some(7)
@@ -150,7 +153,7 @@ fn decisions() {
         (
             "headers beat the subject",
             true,
-            "From: marie.dupont@ac-exemple.fr\nSubject: autre chose\nIn-Reply-To: <mailgate.1.ticket_new.0123456789abcdef@ac-exemple.fr>",
+            "From: marie.dupont@ac-exemple.fr\nSubject: autre chose\nIn-Reply-To: <mailgate-support-informatique.1.ticket_new.0123456789abcdef@ac-exemple.fr>",
             "followup #1 by requester",
         ),
         (
@@ -180,19 +183,19 @@ fn decisions() {
         (
             "a reply to the daily digest names no ticket: it opens a ticket of its own",
             true,
-            "From: alice.martin@ac-exemple.fr\nSubject: RE: [GLPI] Vos tickets ouverts – 2 tickets\nIn-Reply-To: <mailgate.digest.0123456789abcdef@ac-exemple.fr>",
+            "From: alice.martin@ac-exemple.fr\nSubject: RE: [GLPI] Vos tickets ouverts – 2 tickets\nIn-Reply-To: <mailgate-support-informatique.digest.0123456789abcdef@ac-exemple.fr>",
             "new \"[GLPI] Vos tickets ouverts – 2 tickets\" (noted)",
         ),
         (
             "a reply to the digest whose subject names a ticket goes to that ticket",
             true,
-            "From: alice.martin@ac-exemple.fr\nSubject: [GLPI #1] Imprimante\nIn-Reply-To: <mailgate.digest.0123456789abcdef@ac-exemple.fr>",
+            "From: alice.martin@ac-exemple.fr\nSubject: [GLPI #1] Imprimante\nIn-Reply-To: <mailgate-support-informatique.digest.0123456789abcdef@ac-exemple.fr>",
             "followup #1 by technician -> assigned assigned",
         ),
         (
             "a digest that comes back is mailgate's own mail",
             true,
-            "From: alice.martin@ac-exemple.fr\nMessage-ID: <mailgate.digest.0123456789abcdef@ac-exemple.fr>\nSubject: [GLPI] Vos tickets ouverts – 2 tickets",
+            "From: alice.martin@ac-exemple.fr\nMessage-ID: <mailgate-support-informatique.digest.0123456789abcdef@ac-exemple.fr>\nSubject: [GLPI] Vos tickets ouverts – 2 tickets",
             "ignore",
         ),
         ("a foreign sender is refused", true, "From: x@gmail.com\nSubject: [GLPI #1]", "refuse"),
@@ -287,6 +290,42 @@ fn addresses_that_are_not_plain_are_refused_as_sender_as_cc_and_in_observer() {
         let mail = parse(command.as_bytes()).expect("parses");
         if !matches!(intake.decide(&mail, &Fixture), Decision::AutoReply { .. }) {
             failures.push(format!("in #observer: {address:?} was not answered with an error"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn two_mailgates_of_one_domain_never_act_on_each_others_tickets() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "a technician answering the other instance's ticket 1, this one in Cc",
+            "From: alice.martin@ac-exemple.fr\nSubject: RE: [GLPI #0000001] Autre chose\nIn-Reply-To: <mailgate-support-lycee.1.ticket_new.0123456789abcdef@ac-exemple.fr>",
+            "ignore",
+        ),
+        (
+            "our notification of before instances, which our outbox holds, still threads",
+            "From: marie.dupont@ac-exemple.fr\nSubject: autre chose\nIn-Reply-To: <mailgate.1.followup.0123456789abcdef@ac-exemple.fr>",
+            "followup #1 by requester",
+        ),
+        (
+            "an id of the old form our outbox does not hold is another mailgate's",
+            "From: alice.martin@ac-exemple.fr\nSubject: RE: [GLPI #0000001] x\nIn-Reply-To: <mailgate.1.followup.fedcba9876543210@ac-exemple.fr>",
+            "ignore",
+        ),
+        (
+            "the other instance's notification itself is never answered",
+            "From: support-lycee@ac-exemple.fr\nMessage-ID: <mailgate-support-lycee.1.ticket_new.01@ac-exemple.fr>\nSubject: [GLPI #0000001] x",
+            "ignore",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, headers, expected) in cases {
+        let raw = format!("{headers}\n\n#solve\nC'est réparé.\n").replace('\n', "\r\n");
+        let mail = parse(raw.as_bytes()).expect("parses");
+        let got = summary(&intake(true).decide(&mail, &Fixture));
+        if got != *expected {
+            failures.push(format!("{name}: got {got}, expected {expected}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -14,7 +14,7 @@ use super::digest::StaffMember;
 use super::recipients::{Audience, GroupAudience, recipients};
 use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger};
 use crate::config::Config;
-use crate::intake::thread::{notification_message_id, thread_root_message_id};
+use crate::intake::thread::MessageIds;
 use crate::lifecycle::Assignee;
 use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{SEPARATOR_EN, SEPARATOR_FR};
@@ -29,7 +29,7 @@ pub struct Notifier {
     /// The institution's name.
     pub(super) entity: String,
     ticket_url: String,
-    pub(super) domain: String,
+    pub(super) ids: MessageIds,
     own_address: String,
     technicians: Vec<Person>,
     groups: Vec<GroupAudience>,
@@ -50,7 +50,7 @@ impl Notifier {
             tag: config.institution.subject_tag.clone(),
             entity: config.institution.name.clone(),
             ticket_url: config.institution.ticket_url.clone(),
-            domain: config.notifications.message_id_domain(),
+            ids: MessageIds::new(&config.notifications.instance, &config.notifications.message_id_domain()),
             own_address: config.notifications.own_address(),
             technicians: config
                 .technicians
@@ -91,7 +91,7 @@ impl Notifier {
 
     /// The Message-ID every notification of `ticket` refers to.
     pub fn thread_root(&self, ticket: crate::ticket::TicketId) -> String {
-        thread_root_message_id(ticket, &self.domain)
+        self.ids.thread_root(ticket)
     }
 
     /// The history line of a ticket closed for want of an answer.
@@ -172,7 +172,7 @@ impl Notifier {
         let trigger = &bounds::trigger(trigger, self.language, &url);
         let subject = self.subject(ticket);
         let separator = self.separator();
-        let root = thread_root_message_id(ticket.id, &self.domain);
+        let root = self.ids.thread_root(ticket.id);
         let mut references: Vec<String> = ticket.origin_message_id.iter().cloned().collect();
         references.push(root);
         let in_reply_to = Some(trigger.message_id.clone()).filter(|id| !id.is_empty());
@@ -184,11 +184,10 @@ impl Notifier {
                 Notification {
                     ticket: Some(ticket.id),
                     event,
-                    message_id: notification_message_id(
+                    message_id: self.ids.notification(
                         ticket.id,
                         event,
                         &nonce(ticket.id, event, &recipient.email, trigger, at),
-                        &self.domain,
                     ),
                     recipient: recipient.email,
                     subject: subject.clone(),

@@ -20,7 +20,6 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::{Notification, Notifier, Person};
 use crate::config::{Config, TimeOfDay};
-use crate::intake::thread::digest_message_id;
 use crate::mail::parse::sha256_hex;
 use crate::ticket::{Event, Language, Status, TicketId, display_number, level_label};
 
@@ -215,7 +214,7 @@ impl Notifier {
             recipient: digest.recipient.email.clone(),
             subject,
             text: format!("{separator}\n\n{}\n", body.trim_end()),
-            message_id: digest_message_id(&nonce(&digest.recipient.email, &at), &self.domain),
+            message_id: self.ids.digest(&nonce(&digest.recipient.email, &at)),
             in_reply_to: None,
             references: Vec::new(),
         }

@@ -43,12 +43,17 @@ impl View for Store {
         })
     }
 
+    /// A mail recorded on a ticket, or a notification this mailgate sent
+    /// about one (its outbox holds every id it ever wrote, in any form).
     fn ticket_of_message(&self, message_id: &str) -> Option<TicketId> {
         self.conn
             .prepare_cached(
-                "SELECT ticket_id FROM messages
-                 WHERE message_id = ?1 AND ticket_id IS NOT NULL AND outcome IN ('ticket_created', 'followup_added')
-                 ORDER BY id LIMIT 1",
+                "SELECT ticket_id FROM (
+                     SELECT ticket_id, 0 AS rank FROM messages
+                     WHERE message_id = ?1 AND ticket_id IS NOT NULL AND outcome IN ('ticket_created', 'followup_added')
+                     UNION ALL
+                     SELECT ticket_id, 1 FROM outbox WHERE message_id = ?1 AND ticket_id IS NOT NULL
+                 ) ORDER BY rank LIMIT 1",
             )
             .ok()?
             .query_row([message_id], |r| r.get(0))

@@ -44,7 +44,11 @@ fn a_new_mail_becomes_a_ticket_and_the_requester_gets_an_acknowledgment() {
     );
     assert_eq!(header(&ack, "Auto-Submitted"), "auto-generated");
     assert_eq!(header(&ack, "In-Reply-To"), "<req-1@mail.ac-exemple.fr>");
-    assert!(header(&ack, "Message-ID").starts_with("<mailgate.1.ticket_new."), "{}", header(&ack, "Message-ID"));
+    assert!(
+        header(&ack, "Message-ID").starts_with("<mailgate-support-informatique.1.ticket_new."),
+        "{}",
+        header(&ack, "Message-ID")
+    );
     assert!(header(&ack, "Reply-To").contains("support-informatique@ac-exemple.fr"));
     let body = ack.body_text(0).expect("a text body");
     assert!(body.starts_with("=-=-=-= Pour répondre par courriel, écrivez au-dessus de cette ligne =-=-=-="), "{body}");

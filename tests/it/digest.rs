@@ -219,7 +219,7 @@ fn run_once_queues_and_sends_the_days_digest_once() {
     assert_eq!(to, [CLAIRE, JULIEN]);
     for m in &digests {
         let id = m.message_id().unwrap_or_default();
-        assert!(id.starts_with("mailgate.digest.") && id.ends_with("@ac-exemple.fr"), "{id}");
+        assert!(id.starts_with("mailgate-support-informatique.digest.") && id.ends_with("@ac-exemple.fr"), "{id}");
         assert!(m.in_reply_to().is_empty(), "a digest answers nothing");
         let html = m.body_html(0).unwrap_or_default();
         assert!(html.contains("0000001") && !html.contains("<a href"), "{html}");

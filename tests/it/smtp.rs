@@ -171,7 +171,7 @@ fn a_request_is_acknowledged_by_mail_and_the_reply_to_it_lands_on_the_same_ticke
     assert_eq!(header(&ack, "Auto-Submitted"), ["auto-generated"]);
     assert_eq!(header(&ack, "In-Reply-To"), ["<r1@mail.ac-exemple.fr>"], "answers the request");
     let ack_id = header(&ack, "Message-ID").remove(0);
-    assert!(ack_id.starts_with("<mailgate.1.ticket_new."), "{ack_id}");
+    assert!(ack_id.starts_with("<mailgate-support-informatique.1.ticket_new."), "{ack_id}");
     assert_eq!(world.wait_inbox("alice.martin", 1).len(), 1, "the technicians hear of the new ticket");
 
     // Marie answers from her client: the subject is hers, the threading

@@ -194,8 +194,9 @@ fn a_digest_lists_its_tickets_under_a_subject_and_message_id_that_name_none() {
     assert_eq!(n.ticket, None);
     assert_eq!(n.event, Event::DailyDigest);
     assert_eq!(n.subject, "[GLPI] Vos tickets ouverts – 2 tickets");
-    assert!(crate::intake::thread::is_digest(&n.message_id, "ac-exemple.fr"), "{}", n.message_id);
-    assert_eq!(crate::intake::thread::ticket_named_by(&n.message_id, "ac-exemple.fr"), None);
+    let ids = crate::intake::thread::MessageIds::new("support-informatique", "ac-exemple.fr");
+    assert!(ids.is_digest(&n.message_id), "{}", n.message_id);
+    assert_eq!(ids.ticket_named_by(&n.message_id), None);
     assert_eq!((n.in_reply_to.as_ref(), n.references.len()), (None, 0), "a digest threads onto nothing");
     let text = &n.text;
     assert!(text.starts_with(crate::mail::reply::SEPARATOR_FR), "a reply is cut like any other: {text}");
