@@ -179,6 +179,9 @@ impl Intake {
                 observers.push(Mailbox::new(address, None));
             }
         }
+        // The bound holds whichever way observers come: no first mail can
+        // make mailgate write to more people than this.
+        observers.truncate(self.config.limits.max_observers);
         Decision::NewTicket { title: self.title(mail), observers, requester, routing, note, related }
     }
 

@@ -167,6 +167,7 @@ pub(super) fn trigger(t: &Trigger, language: Language, url: &str) -> Trigger {
         assignee: t.assignee.clone(),
         previous_status: t.previous_status,
         errors: t.errors.iter().take(MAX_ERRORS).map(|e| one_line(e, MAX_ERROR_CHARS)).collect(),
+        quote: t.quote,
     }
 }
 

@@ -168,8 +168,15 @@ impl Notifier {
         let url = self.ticket_url(ticket.id);
         // Everything a mail put in the ticket or the trigger, bounded once
         // for every recipient.
-        let ticket = &bounds::ticket(ticket, self.language, &url);
-        let trigger = &bounds::trigger(trigger, self.language, &url);
+        let mut ticket = bounds::ticket(ticket, self.language, &url);
+        let mut trigger = bounds::trigger(trigger, self.language, &url);
+        if !trigger.quote {
+            // An unauthenticated sender's words are not relayed: the
+            // notification says what happened, the ticket holds the text.
+            ticket.description.clear();
+            trigger.followup = None;
+        }
+        let (ticket, trigger) = (&ticket, &trigger);
         let subject = self.subject(ticket);
         let separator = self.separator();
         let root = self.ids.thread_root(ticket.id);

@@ -94,6 +94,10 @@ pub struct Trigger {
     pub previous_status: Option<Status>,
     /// What could not be obeyed, for [`Event::CommandError`].
     pub errors: Vec<String>,
+    /// Whether the notification may quote what the mail's author wrote:
+    /// not when `[trust]` found the sender unauthenticated, so that a forged
+    /// sender's text is never relayed under the institution's name.
+    pub quote: bool,
 }
 
 impl Trigger {
@@ -107,6 +111,7 @@ impl Trigger {
             assignee: None,
             previous_status: None,
             errors: Vec::new(),
+            quote: true,
         }
     }
 }

@@ -224,7 +224,7 @@ impl Pipeline {
         let at = self.clock.now_rfc3339();
         let max = self.intake.config().limits.max_message_bytes;
         let (mail, decision) = self.decide(message, read, replay);
-        let verdict = mail.as_ref().and_then(|m| trust::verdict(m, &self.intake.config().trust)).map(|v| v.record());
+        let verdict = mail.as_ref().and_then(|m| trust::verdict(m, &self.intake.config().trust));
         let received = Received {
             source,
             key: &message.key,
@@ -232,7 +232,7 @@ impl Pipeline {
             size: message.oversized.unwrap_or(message.bytes.len() as u64),
             at: &at,
             replay_of: replay.map(|r| r.of),
-            trust: verdict.as_deref(),
+            trust: verdict.as_ref(),
         };
         let applied = self.store.apply(&received, mail.as_ref(), &decision, &self.notifier)?;
         tracing::info!(

@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::changes::{self, ChangeContext};
 use super::{Store, StoreError, put_blob, tickets};
+use crate::intake::trust::Verdict;
 use crate::intake::{Decision, Outcome};
 use crate::lifecycle::{AutoReply, Change, Notice, Plan};
 use crate::mail::{InboundMail, Mailbox, reply};
@@ -29,7 +30,7 @@ pub struct Received<'a> {
     /// Set when an operator replays a stored message.
     pub replay_of: Option<i64>,
     /// The sender's authentication verdict, when `[trust]` is on.
-    pub trust: Option<&'a str>,
+    pub trust: Option<&'a Verdict>,
 }
 
 /// What applying a decision did.
@@ -143,6 +144,10 @@ fn apply_in(
         _ => {}
     }
 
+    let unverified = received.trust.is_some_and(|v| !v.passed());
+    for (_, trigger) in &mut events {
+        trigger.quote = !unverified;
+    }
     let mut notifications = 0;
     if let Some(id) = ticket {
         tx.prepare_cached("UPDATE messages SET ticket_id = ?1 WHERE id = ?2")?.execute(params![id, message_row])?;
@@ -358,7 +363,7 @@ fn insert_message(
         received.replay_of,
         received.at,
         mail.filter(|m| !m.defects.is_empty()).map(|m| m.defects.join("\n")),
-        received.trust,
+        received.trust.map(Verdict::record),
         quarantined,
     ])?;
     let row = tx.last_insert_rowid();

@@ -106,3 +106,16 @@ fn when_trust_only_reports_a_forged_command_is_obeyed_and_its_verdict_recorded()
     let first = site.pipeline.store().message(1).expect("record");
     assert_eq!(first.trust.as_deref(), Some("pass: dmarc=pass"));
 }
+
+#[test]
+fn an_unauthenticated_senders_text_is_not_quoted_in_notifications_when_trust_reports() {
+    let mut site = Site::new("report");
+    let lure = "Votre compte expire : reconnectez-vous sur http://evil.example/login";
+    site.mail("X: y", REQUESTER, "Compte", lure);
+    site.mail(GENUINE, "paul.durand@ac-exemple.fr", "Imprimante", "Elle ne répond plus.");
+    let rows = site.pipeline.store().list_outbox(None).expect("outbox");
+    let (forged, genuine): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.ticket_id == Some(1));
+    assert!(!forged.is_empty() && !genuine.is_empty(), "both tickets were acknowledged");
+    assert!(forged.iter().all(|r| !r.body_text.contains("evil.example")), "the lure is not relayed");
+    assert!(genuine.iter().any(|r| r.body_text.contains("Elle ne répond plus.")), "a genuine request is quoted");
+}
