@@ -157,7 +157,13 @@ impl Store {
         if found == known {
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE, and the version read again inside: a daemon and a CLI
+        // command opening a fresh database at once must not both migrate it.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found >= known {
+            return Ok(());
+        }
         for sql in &MIGRATIONS[found as usize..] {
             tx.execute_batch(sql)?;
         }

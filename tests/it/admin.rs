@@ -427,3 +427,25 @@ fn purge_wants_at_least_one_whole_day() {
         assert!(stderr(&out).contains("DAYS must be"), "--older-than {days}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn commands_opening_a_fresh_database_at_once_migrate_it_once() {
+    let install = Install::new();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+                .arg("--config")
+                .arg(install.config_path())
+                .args(["db", "migrate"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start mailgate")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(install.ok(&["db", "check"]).trim(), "ok");
+}
