@@ -115,6 +115,14 @@ impl Writer {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
+                            // Idle until the source has acknowledged, fetched
+                            // and read its next batch: the moment to checkpoint.
+                            if deferred.is_empty()
+                                && queue.is_empty()
+                                && let Err(e) = pipeline.checkpoint()
+                            {
+                                tracing::warn!(error = %e, "checkpoint failed; SQLite retries at the next one");
+                            }
                         }
                         Job::Ping { reply } => {
                             let _ = reply.send(());

@@ -88,6 +88,11 @@ impl Pipeline {
         &mut self.store
     }
 
+    /// Checkpoints the write-ahead log; see [`Store::checkpoint`].
+    pub fn checkpoint(&mut self) -> Result<(), PipelineError> {
+        Ok(self.store.checkpoint()?)
+    }
+
     /// Makes everything recorded so far durable; call before acknowledging.
     pub fn make_durable(&mut self) -> Result<(), PipelineError> {
         Ok(self.store.make_durable()?)

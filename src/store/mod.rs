@@ -8,6 +8,7 @@
 
 mod admin;
 mod apply;
+mod blobs;
 mod changes;
 mod counts;
 mod digest;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_digest.sql"),
     include_str!("migrations/0005_outbox_lease.sql"),
     include_str!("migrations/0006_message_identity.sql"),
+    include_str!("migrations/0009_compressed.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +139,9 @@ impl Store {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        // After a checkpoint the log is cut back to this size: a backlog's
+        // large batches must not leave a WAL of tens of megabytes behind.
+        self.conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
         // Each mail of a group commit has its own savepoint, whose journal
         // would otherwise be a temporary file created and deleted per mail.
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
@@ -179,6 +184,23 @@ impl Store {
     /// still rolls back alone (each mail has its own savepoint).
     pub fn set_group_commit(&mut self, on: bool) {
         self.group_commit = on;
+        // The writer checkpoints when it is idle (Store::checkpoint), not
+        // inside whichever commit crosses SQLite's page threshold.
+        let pages = if on { 0 } else { 1000 };
+        if let Err(e) = self.conn.pragma_update(None, "wal_autocheckpoint", pages) {
+            tracing::warn!(error = %e, "cannot set wal_autocheckpoint");
+        }
+    }
+
+    /// Copies what the log holds into the database, as far as readers let
+    /// it, without waiting for them (PASSIVE): the writer calls this between
+    /// batches, when no mail waits, so checkpoints overlap the sources'
+    /// fetching instead of lengthening a batch's commit.
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
+        Ok(())
     }
 
     /// Opens the write transaction for the next mail, or joins the batch's
@@ -239,27 +261,18 @@ impl Store {
 
     /// The raw copy of a stored mail.
     pub fn raw_message(&self, message_row: i64) -> Result<Vec<u8>, StoreError> {
-        let bytes: Option<Option<Vec<u8>>> = self
+        let sha256: Option<String> = self
             .conn
-            .query_row(
-                "SELECT b.bytes FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256 WHERE m.id = ?1",
-                [message_row],
-                |r| r.get(0),
-            )
+            .query_row("SELECT raw_sha256 FROM messages WHERE id = ?1", [message_row], |r| r.get(0))
             .optional()?;
-        match bytes {
+        let Some(sha256) = sha256 else { return Err(StoreError::NotFound(format!("no message {message_row}"))) };
+        match blobs::get(&self.conn, &sha256)? {
             Some(Some(bytes)) => Ok(bytes),
-            Some(None) => Err(StoreError::NotFound(format!("the raw copy of message {message_row} was purged"))),
-            None => Err(StoreError::NotFound(format!("no message {message_row}"))),
+            _ => Err(StoreError::NotFound(format!("the raw copy of message {message_row} was purged"))),
         }
     }
 }
 
 fn put_blob(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO blobs (sha256, size, bytes) VALUES (?1, ?2, ?3)
-         ON CONFLICT(sha256) DO UPDATE SET bytes = excluded.bytes WHERE blobs.bytes IS NULL",
-    )?
-    .execute(rusqlite::params![sha256, bytes.len() as i64, bytes])?;
-    Ok(())
+    blobs::put(conn, sha256, bytes)
 }

@@ -79,24 +79,42 @@ pub struct OutboxRow {
     pub lease_until: Option<String>,
 }
 
+/// The most a stored notification body inflates to (bodies are bounded far
+/// below it, see notify::bounds).
+const MAX_BODY_BYTES: usize = 16 << 20;
+
 pub(super) fn insert(conn: &Connection, n: &Notification, at: &str) -> rusqlite::Result<()> {
+    // Notification bodies were over half of what the database grew by per
+    // mail; text compresses several times over.
+    let packed = super::blobs::compress(n.text.as_bytes());
+    let body_text = if packed.is_some() { "" } else { n.text.as_str() };
     conn.prepare_cached(
-        "INSERT INTO outbox (ticket_id, event, recipient, subject, body_text, message_id, in_reply_to,
+        "INSERT INTO outbox (ticket_id, event, recipient, subject, body_text, body_zstd, message_id, in_reply_to,
                              references_ids, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
     )?
     .execute(params![
         n.ticket,
         n.event.as_str(),
         n.recipient,
         n.subject,
-        n.text,
+        body_text,
+        packed,
         n.message_id,
         n.in_reply_to,
         n.references.join(" "),
         at
     ])?;
     Ok(())
+}
+
+/// A row's body: the text column, or the compressed one when set.
+fn body(text: String, packed: Option<Vec<u8>>) -> rusqlite::Result<String> {
+    let Some(packed) = packed else { return Ok(text) };
+    let bytes = super::blobs::inflate(&packed, MAX_BODY_BYTES)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Blob, e.into()))?;
+    String::from_utf8(bytes)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Blob, Box::new(e)))
 }
 
 /// What became of one claimed row.
@@ -124,7 +142,8 @@ pub enum Delivered {
 }
 
 const COLUMNS: &str = "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
-                       delivered_to, body_text, message_id, in_reply_to, references_ids, released, lease_until";
+                       delivered_to, body_text, message_id, in_reply_to, references_ids, released, lease_until,
+                       body_zstd";
 
 fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let state: String = r.get(5)?;
@@ -142,7 +161,7 @@ fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         created_at: r.get(8)?,
         sent_at: r.get(9)?,
         delivered_to: r.get(10)?,
-        body_text: r.get(11)?,
+        body_text: body(r.get(11)?, r.get(17)?)?,
         message_id: r.get(12)?,
         in_reply_to: r.get(13)?,
         references: references.split_whitespace().map(str::to_string).collect(),

@@ -173,11 +173,6 @@ impl Store {
 
     /// A stored attachment's bytes, by content address.
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT bytes FROM blobs WHERE sha256 = ?1")?
-            .query_row([sha256], |r| r.get(0))
-            .optional()?
-            .flatten())
+        Ok(super::blobs::get(&self.conn, sha256)?.flatten())
     }
 }
