@@ -105,6 +105,11 @@ impl Intake {
     /// or a robot's body costs nothing whatever it holds; `decide` runs them
     /// again, in its order.
     pub fn screen(&self, mail: &InboundMail) -> Option<Decision> {
+        // Another helpdesk's notification first: a GLPI elsewhere writes
+        // the GLPI-shaped Message-IDs that the next check takes for ours.
+        if let Some(noise) = noise::other_helpdesk(mail) {
+            return Some(Decision::Ignore { reason: noise.reason() });
+        }
         if mail.from.as_ref().is_some_and(|f| f.address == self.own_address)
             || thread::ticket_named_by(&mail.message_id, &self.our_domain).is_some()
             || thread::is_digest(&mail.message_id, &self.our_domain)

@@ -10,7 +10,7 @@ use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, AutomationSignals, InboundMail, Mailbox, body};
+use super::{Attachment, AutomationSignals, InboundMail, MAX_OPENING_BYTES, MAX_PART_FACTS, Mailbox, body};
 
 /// The domain of Message-IDs that mailgate derives for mail that has none;
 /// `.invalid` is reserved (RFC 2606), so it cannot collide with a real one.
@@ -52,6 +52,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, ParseError> {
 /// converted, whatever it holds. Without the body, `text` and `attachments`
 /// are empty and `body_read` is false.
 pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) -> Result<InboundMail, ParseError> {
+    let raw = without_blank_lead(raw);
     let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
     if message.headers().is_empty() {
         return Err(ParseError::NoHeaders);
@@ -95,6 +96,24 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
         mail.body_read = true;
     }
     Ok(mail)
+}
+
+/// `raw` without the blank or whitespace-only lines some gateways and
+/// export tools leave before the headers; read as it is, such a mail has
+/// no header at all. Only skipped when a header line follows, so a body
+/// without headers is not mistaken for one.
+fn without_blank_lead(raw: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while let Some(end) = raw[start..].iter().position(|b| *b == b'\n') {
+        let line = &raw[start..start + end];
+        if !line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            break;
+        }
+        start += end + 1;
+    }
+    let rest = &raw[start..];
+    let name_len = rest.iter().take_while(|b| b.is_ascii_graphic() && **b != b':').count();
+    if start > 0 && name_len > 0 && rest.get(name_len) == Some(&b':') { rest } else { raw }
 }
 
 /// A Message-ID mailgate may store and echo: `local@domain`, printable
@@ -277,20 +296,129 @@ fn relay_ip(message: &Message<'_>) -> Option<std::net::IpAddr> {
 fn automation_signals(message: &Message<'_>) -> AutomationSignals {
     let lower = |name: &str| message.header_raw(name).map(|v| v.split(';').next().unwrap_or("").trim().to_lowercase());
     let present = |name: &str| message.header_raw(name).is_some();
+    let content_type = message.content_type();
+    let multipart_report = content_type.is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let (part_types, part_names) = part_facts(message);
     AutomationSignals {
         auto_submitted: lower("Auto-Submitted"),
-        x_autoreply: present("X-Autoreply") || present("X-Autorespond"),
+        x_autoreply: AUTOREPLY_HEADERS.iter().any(|name| present(name)),
         precedence: lower("Precedence"),
         list_id: present("List-Id"),
         list_unsubscribe: present("List-Unsubscribe"),
-        multipart_report: message.content_type().is_some_and(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        }),
+        multipart_report,
+        report_type: content_type
+            .filter(|_| multipart_report)
+            .and_then(|ct| ct.attribute("report-type"))
+            .map(|t| truncate_chars(&one_line(t), 40).to_lowercase()),
         empty_return_path: message
             .header_raw("Return-Path")
             .is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "<>"),
+        null_from: null_from(message),
+        from_name: message
+            .from()
+            .and_then(|a| a.iter().find_map(|addr| addr.name()))
+            .map(|n| truncate_chars(&one_line(n), MAX_NAME_CHARS))
+            .filter(|n| !n.is_empty()),
+        robot_header: robot_header(message),
+        helpdesk: helpdesk(message),
+        part_types,
+        part_names,
+        text_opening: text_opening(message),
     }
+}
+
+/// Headers that only responders write; a person's client never does.
+const AUTOREPLY_HEADERS: [&str; 6] =
+    ["X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-AutoReply-From", "X-Mail-Autoreply", "X-Vacation"];
+
+/// Headers that name a robot by themselves: Exim's list of failed
+/// recipients, Exchange's NDR flag, RFC 8460's TLS report headers, the
+/// TMDA challenge-response agent.
+const ROBOT_HEADERS: [&str; 5] = [
+    "X-Failed-Recipients",
+    "X-MS-Exchange-Message-Is-Ndr",
+    "TLS-Report-Domain",
+    "TLS-Report-Submitter",
+    "X-Delivery-Agent",
+];
+
+fn robot_header(message: &Message<'_>) -> Option<String> {
+    ROBOT_HEADERS.iter().find_map(|name| {
+        let value = message.header_raw(*name)?;
+        let value = truncate_chars(&one_line(value), 40);
+        // X-Delivery-Agent names any delivery program; only TMDA's is a robot's.
+        (*name != "X-Delivery-Agent" || value.to_ascii_lowercase().starts_with("tmda"))
+            .then(|| format!("{name}: {value}"))
+    })
+}
+
+/// `From` present with the null address in it (`<>`) or empty. A name
+/// without an address is a broken client, not a robot: the sender policy
+/// refuses it as having no address.
+fn null_from(message: &Message<'_>) -> bool {
+    let Some(raw) = message.header_raw("From") else { return false };
+    let squeezed: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    squeezed.is_empty() || squeezed.ends_with("<>")
+}
+
+/// The helpdesk whose notifier wrote these headers, by header name prefix
+/// (and osTicket by its `X-Mailer`), with the header that showed it.
+fn helpdesk(message: &Message<'_>) -> Option<(String, String)> {
+    const PREFIXES: [(&str, &str); 7] = [
+        ("x-glpi-", "GLPI"),
+        ("x-otrs-", "OTRS"),
+        ("x-zammad-", "Zammad"),
+        ("x-osticket-", "osTicket"),
+        ("x-rt-", "Request Tracker"),
+        ("rt-ticket", "Request Tracker"),
+        ("x-zendesk-", "Zendesk"),
+    ];
+    for (name, value) in message.headers_raw().take(MAX_HEADERS_SCANNED) {
+        let lower = name.to_ascii_lowercase();
+        if let Some((_, desk)) = PREFIXES.iter().find(|(prefix, _)| lower.starts_with(prefix)) {
+            return Some(((*desk).to_string(), truncate_chars(&one_line(name), 60)));
+        }
+        if lower == "x-mailer" && value.to_ascii_lowercase().contains("osticket") {
+            return Some(("osTicket".into(), "X-Mailer: osTicket".into()));
+        }
+    }
+    None
+}
+
+/// How many headers are looked at for a helpdesk's names: the notifiers'
+/// headers sit among the first few dozen; a hostile mail may have thousands.
+const MAX_HEADERS_SCANNED: usize = 500;
+
+/// The content types and file names of the message's parts, the root
+/// included (a report may be a lone gzip file). A returned message's own
+/// parts are not looked into: they are the person's mail.
+fn part_facts(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
+    let (mut types, mut names) = (Vec::new(), Vec::new());
+    for part in message.parts.iter().take(MAX_PART_FACTS) {
+        if let Some(ct) = part.content_type() {
+            let ty = match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                None => ct.ctype().to_string(),
+            };
+            types.push(truncate_chars(&one_line(&ty), 80).to_lowercase());
+        }
+        if let Some(name) = part.attachment_name() {
+            names.push(truncate_chars(&one_line(name), 200));
+        }
+    }
+    (types, names)
+}
+
+/// The first [`MAX_OPENING_BYTES`] of the first text/plain part, as
+/// decoded: a slice, never a conversion.
+fn text_opening(message: &Message<'_>) -> String {
+    let first_text = message.text_body.iter().filter_map(|id| message.part(*id)).find_map(|p| match &p.body {
+        PartType::Text(text) => Some(text),
+        _ => None,
+    });
+    first_text.map(|t| head(t, MAX_OPENING_BYTES).to_string()).unwrap_or_default()
 }
 
 /// The parts that make the body a person reads: the text parts, else the
