@@ -10,7 +10,9 @@ use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, AutomationSignals, InboundMail, MAX_OPENING_BYTES, MAX_PART_FACTS, Mailbox, body};
+use super::{Attachment, InboundMail, Mailbox, body};
+
+mod signals;
 
 /// The domain of Message-IDs that mailgate derives for mail that has none;
 /// `.invalid` is reserved (RFC 2606), so it cannot collide with a real one.
@@ -35,7 +37,7 @@ pub const MAX_MESSAGE_ID_BYTES: usize = 250;
 /// The most Message-IDs kept from In-Reply-To and References, newest last.
 const MAX_THREAD_IDS: usize = 20;
 /// The longest display name kept; it is pasted into greetings.
-const MAX_NAME_CHARS: usize = 100;
+pub(super) const MAX_NAME_CHARS: usize = 100;
 /// The longest subject kept.
 const MAX_SUBJECT_CHARS: usize = 500;
 /// The most Cc and To addresses kept.
@@ -81,7 +83,7 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
         date: message.date().map(|d| d.to_timestamp()),
         in_reply_to: message_ids(message.header_raw("In-Reply-To")),
         references: message_ids(message.header_raw("References")),
-        automation: automation_signals(&message),
+        automation: signals::automation_signals(&message),
         authentication_results: authentication_results(&message),
         relay_ip: relay_ip(&message),
         text: String::new(),
@@ -124,7 +126,7 @@ fn is_usable_message_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','))
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+pub(super) fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
@@ -185,7 +187,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Header values meant to be one line: folding and control characters become
 /// single spaces, so that nothing read here can break a header written later.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
@@ -293,134 +295,6 @@ fn relay_ip(message: &Message<'_>) -> Option<std::net::IpAddr> {
     })
 }
 
-fn automation_signals(message: &Message<'_>) -> AutomationSignals {
-    let lower = |name: &str| message.header_raw(name).map(|v| v.split(';').next().unwrap_or("").trim().to_lowercase());
-    let present = |name: &str| message.header_raw(name).is_some();
-    let content_type = message.content_type();
-    let multipart_report = content_type.is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    });
-    let (part_types, part_names) = part_facts(message);
-    AutomationSignals {
-        auto_submitted: lower("Auto-Submitted"),
-        x_autoreply: AUTOREPLY_HEADERS.iter().any(|name| present(name)),
-        precedence: lower("Precedence"),
-        list_id: present("List-Id"),
-        list_unsubscribe: present("List-Unsubscribe"),
-        multipart_report,
-        report_type: content_type
-            .filter(|_| multipart_report)
-            .and_then(|ct| ct.attribute("report-type"))
-            .map(|t| truncate_chars(&one_line(t), 40).to_lowercase()),
-        empty_return_path: message
-            .header_raw("Return-Path")
-            .is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "<>"),
-        null_from: null_from(message),
-        from_name: message
-            .from()
-            .and_then(|a| a.iter().find_map(|addr| addr.name()))
-            .map(|n| truncate_chars(&one_line(n), MAX_NAME_CHARS))
-            .filter(|n| !n.is_empty()),
-        robot_header: robot_header(message),
-        helpdesk: helpdesk(message),
-        part_types,
-        part_names,
-        text_opening: text_opening(message),
-    }
-}
-
-/// Headers that only responders write; a person's client never does.
-const AUTOREPLY_HEADERS: [&str; 6] =
-    ["X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-AutoReply-From", "X-Mail-Autoreply", "X-Vacation"];
-
-/// Headers that name a robot by themselves: Exim's list of failed
-/// recipients, Exchange's NDR flag, RFC 8460's TLS report headers, the
-/// TMDA challenge-response agent.
-const ROBOT_HEADERS: [&str; 5] = [
-    "X-Failed-Recipients",
-    "X-MS-Exchange-Message-Is-Ndr",
-    "TLS-Report-Domain",
-    "TLS-Report-Submitter",
-    "X-Delivery-Agent",
-];
-
-fn robot_header(message: &Message<'_>) -> Option<String> {
-    ROBOT_HEADERS.iter().find_map(|name| {
-        let value = message.header_raw(*name)?;
-        let value = truncate_chars(&one_line(value), 40);
-        // X-Delivery-Agent names any delivery program; only TMDA's is a robot's.
-        (*name != "X-Delivery-Agent" || value.to_ascii_lowercase().starts_with("tmda"))
-            .then(|| format!("{name}: {value}"))
-    })
-}
-
-/// `From` present with the null address in it (`<>`) or empty. A name
-/// without an address is a broken client, not a robot: the sender policy
-/// refuses it as having no address.
-fn null_from(message: &Message<'_>) -> bool {
-    let Some(raw) = message.header_raw("From") else { return false };
-    let squeezed: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    squeezed.is_empty() || squeezed.ends_with("<>")
-}
-
-/// The helpdesk whose notifier wrote these headers, by header name prefix
-/// (and osTicket by its `X-Mailer`), with the header that showed it.
-fn helpdesk(message: &Message<'_>) -> Option<(String, String)> {
-    const PREFIXES: [(&str, &str); 7] = [
-        ("x-glpi-", "GLPI"),
-        ("x-otrs-", "OTRS"),
-        ("x-zammad-", "Zammad"),
-        ("x-osticket-", "osTicket"),
-        ("x-rt-", "Request Tracker"),
-        ("rt-ticket", "Request Tracker"),
-        ("x-zendesk-", "Zendesk"),
-    ];
-    for (name, value) in message.headers_raw().take(MAX_HEADERS_SCANNED) {
-        let lower = name.to_ascii_lowercase();
-        if let Some((_, desk)) = PREFIXES.iter().find(|(prefix, _)| lower.starts_with(prefix)) {
-            return Some(((*desk).to_string(), truncate_chars(&one_line(name), 60)));
-        }
-        if lower == "x-mailer" && value.to_ascii_lowercase().contains("osticket") {
-            return Some(("osTicket".into(), "X-Mailer: osTicket".into()));
-        }
-    }
-    None
-}
-
-/// How many headers are looked at for a helpdesk's names: the notifiers'
-/// headers sit among the first few dozen; a hostile mail may have thousands.
-const MAX_HEADERS_SCANNED: usize = 500;
-
-/// The content types and file names of the message's parts, the root
-/// included (a report may be a lone gzip file). A returned message's own
-/// parts are not looked into: they are the person's mail.
-fn part_facts(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
-    let (mut types, mut names) = (Vec::new(), Vec::new());
-    for part in message.parts.iter().take(MAX_PART_FACTS) {
-        if let Some(ct) = part.content_type() {
-            let ty = match ct.subtype() {
-                Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                None => ct.ctype().to_string(),
-            };
-            types.push(truncate_chars(&one_line(&ty), 80).to_lowercase());
-        }
-        if let Some(name) = part.attachment_name() {
-            names.push(truncate_chars(&one_line(name), 200));
-        }
-    }
-    (types, names)
-}
-
-/// The first [`MAX_OPENING_BYTES`] of the first text/plain part, as
-/// decoded: a slice, never a conversion.
-fn text_opening(message: &Message<'_>) -> String {
-    let first_text = message.text_body.iter().filter_map(|id| message.part(*id)).find_map(|p| match &p.body {
-        PartType::Text(text) => Some(text),
-        _ => None,
-    });
-    first_text.map(|t| head(t, MAX_OPENING_BYTES).to_string()).unwrap_or_default()
-}
-
 /// The parts that make the body a person reads: the text parts, else the
 /// HTML parts, else unnamed text parts that mail-parser filed as attachments
 /// (what it does with a part whose closing boundary never came: a truncated
@@ -494,7 +368,7 @@ fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) 
 
 /// The first `max` bytes of `s` at most, cut at a line end when there is
 /// one in the last quarter, else at a character boundary.
-fn head(s: &str, max: usize) -> &str {
+pub(super) fn head(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
