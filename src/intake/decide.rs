@@ -109,6 +109,10 @@ impl Intake {
     /// or a robot's body costs nothing whatever it holds; `decide` runs them
     /// again, in its order.
     pub fn screen(&self, mail: &InboundMail) -> Option<Decision> {
+        // Another helpdesk's notification first, named as such.
+        if let Some(noise) = noise::other_helpdesk(mail) {
+            return Some(Decision::Ignore { reason: noise.reason() });
+        }
         if mail.from.as_ref().is_some_and(|f| f.address == self.own_address) || self.ids.is_ours(&mail.message_id) {
             return Some(Decision::Ignore {
                 reason: "from mailgate's own address: never answered, so it cannot loop".into(),

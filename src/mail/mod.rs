@@ -61,7 +61,10 @@ pub struct Attachment {
 }
 
 /// Header facts the noise guard reads. Kept as plain values so that the
-/// rules in [`noise`] are tested without building MIME.
+/// rules in [`noise`] are tested without building MIME. They are collected
+/// before the body is converted: the parts' content types and file names
+/// come from MIME headers, and [`AutomationSignals::text_opening`] is a
+/// bounded slice of the first text part as decoded, never HTML rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AutomationSignals {
     /// `Auto-Submitted` value, lower-cased, without parameters.
@@ -74,9 +77,38 @@ pub struct AutomationSignals {
     pub list_unsubscribe: bool,
     /// The top-level content type is `multipart/report` (a DSN or MDN).
     pub multipart_report: bool,
+    /// The `report-type` parameter of a top-level `multipart/report`,
+    /// lower-cased (`delivery-status`, `feedback-report`, `tlsrpt`…).
+    pub report_type: Option<String>,
     /// `Return-Path: <>`: the null sender of bounces and other robots.
     pub empty_return_path: bool,
+    /// `From` is there but names no address (`From: MAILER-DAEMON <>`,
+    /// `From: <>`, an empty value): only the mail system writes that.
+    pub null_from: bool,
+    /// The display name of `From`, even when its address is null.
+    pub from_name: Option<String>,
+    /// The first header that names a robot outright, as `Name: value`
+    /// (`X-Failed-Recipients`, `X-MS-Exchange-Message-Is-Ndr`,
+    /// `TLS-Report-Domain`, `X-Delivery-Agent: TMDA`…), value shortened.
+    pub robot_header: Option<String>,
+    /// Another helpdesk's notifier and the header that shows it, e.g.
+    /// `("GLPI", "X-GLPI-Ticket-ID")`.
+    pub helpdesk: Option<(String, String)>,
+    /// Content types of the top-level MIME parts, lower-cased, in order
+    /// (at most [`MAX_PART_FACTS`]).
+    pub part_types: Vec<String>,
+    /// File names of the top-level parts that have one (same bound).
+    pub part_names: Vec<String>,
+    /// The first lines of the first text/plain part, at most
+    /// [`MAX_OPENING_BYTES`]: where an SES notification's JSON, an X.400
+    /// report's `Status of:` or a carrier's error notice show themselves.
+    pub text_opening: String,
 }
+
+/// How many parts' types and names [`AutomationSignals`] keeps.
+pub const MAX_PART_FACTS: usize = 32;
+/// How much of the first text part [`AutomationSignals::text_opening`] keeps.
+pub const MAX_OPENING_BYTES: usize = 4096;
 
 /// A mail after parsing: everything the decision needs, nothing of MIME.
 #[derive(Debug, Clone)]

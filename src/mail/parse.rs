@@ -10,7 +10,9 @@ use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, AutomationSignals, InboundMail, Mailbox, body};
+use super::{Attachment, InboundMail, Mailbox, body};
+
+mod signals;
 
 /// The domain of Message-IDs that mailgate derives for mail that has none;
 /// `.invalid` is reserved (RFC 2606), so it cannot collide with a real one.
@@ -35,7 +37,7 @@ pub const MAX_MESSAGE_ID_BYTES: usize = 250;
 /// The most Message-IDs kept from In-Reply-To and References, newest last.
 const MAX_THREAD_IDS: usize = 20;
 /// The longest display name kept; it is pasted into greetings.
-const MAX_NAME_CHARS: usize = 100;
+pub(super) const MAX_NAME_CHARS: usize = 100;
 /// The longest subject kept.
 const MAX_SUBJECT_CHARS: usize = 500;
 /// The most Cc and To addresses kept.
@@ -52,6 +54,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, ParseError> {
 /// converted, whatever it holds. Without the body, `text` and `attachments`
 /// are empty and `body_read` is false.
 pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) -> Result<InboundMail, ParseError> {
+    let raw = without_blank_lead(raw);
     let message = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
     if message.headers().is_empty() {
         return Err(ParseError::NoHeaders);
@@ -80,7 +83,7 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
         date: message.date().map(|d| d.to_timestamp()),
         in_reply_to: message_ids(message.header_raw("In-Reply-To")),
         references: message_ids(message.header_raw("References")),
-        automation: automation_signals(&message),
+        automation: signals::automation_signals(&message),
         authentication_results: authentication_results(&message),
         relay_ip: relay_ip(&message),
         text: String::new(),
@@ -97,6 +100,24 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
     Ok(mail)
 }
 
+/// `raw` without the blank or whitespace-only lines some gateways and
+/// export tools leave before the headers; read as it is, such a mail has
+/// no header at all. Only skipped when a header line follows, so a body
+/// without headers is not mistaken for one.
+fn without_blank_lead(raw: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while let Some(end) = raw[start..].iter().position(|b| *b == b'\n') {
+        let line = &raw[start..start + end];
+        if !line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            break;
+        }
+        start += end + 1;
+    }
+    let rest = &raw[start..];
+    let name_len = rest.iter().take_while(|b| b.is_ascii_graphic() && **b != b':').count();
+    if start > 0 && name_len > 0 && rest.get(name_len) == Some(&b':') { rest } else { raw }
+}
+
 /// A Message-ID mailgate may store and echo: `local@domain`, printable
 /// ASCII without spaces or brackets, of a sane length.
 fn is_usable_message_id(id: &str) -> bool {
@@ -105,7 +126,7 @@ fn is_usable_message_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','))
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+pub(super) fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
@@ -166,7 +187,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Header values meant to be one line: folding and control characters become
 /// single spaces, so that nothing read here can break a header written later.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
@@ -274,25 +295,6 @@ fn relay_ip(message: &Message<'_>) -> Option<std::net::IpAddr> {
     })
 }
 
-fn automation_signals(message: &Message<'_>) -> AutomationSignals {
-    let lower = |name: &str| message.header_raw(name).map(|v| v.split(';').next().unwrap_or("").trim().to_lowercase());
-    let present = |name: &str| message.header_raw(name).is_some();
-    AutomationSignals {
-        auto_submitted: lower("Auto-Submitted"),
-        x_autoreply: present("X-Autoreply") || present("X-Autorespond"),
-        precedence: lower("Precedence"),
-        list_id: present("List-Id"),
-        list_unsubscribe: present("List-Unsubscribe"),
-        multipart_report: message.content_type().is_some_and(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        }),
-        empty_return_path: message
-            .header_raw("Return-Path")
-            .is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "<>"),
-    }
-}
-
 /// The parts that make the body a person reads: the text parts, else the
 /// HTML parts, else unnamed text parts that mail-parser filed as attachments
 /// (what it does with a part whose closing boundary never came: a truncated
@@ -366,7 +368,7 @@ fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) 
 
 /// The first `max` bytes of `s` at most, cut at a line end when there is
 /// one in the last quarter, else at a character boundary.
-fn head(s: &str, max: usize) -> &str {
+pub(super) fn head(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

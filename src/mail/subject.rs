@@ -4,7 +4,7 @@
 //! own language (`RE :`, `TR:`, `AW:`, `SV:`…) in front. This module undoes
 //! that: it finds the ticket token a reply carries, recovers the title a new
 //! ticket should get, and recognises the subjects of out-of-office robots that
-//! do not say what they are in their headers. It only reads text; what a
+//! do not say what they are in their headers (see [`robots`]). It only reads text; what a
 //! token or a title means for a ticket is decided in `intake`.
 
 use std::sync::LazyLock;
@@ -12,6 +12,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::ticket::{Language, Status};
+
+mod robots;
+
+pub use robots::{BounceSubject, bounce_subject, is_challenge, is_list_manager_notice, is_out_of_office};
 
 /// GLPI stores a ticket name in a `varchar(255)`, counted in characters.
 const MAX_TITLE_CHARS: usize = 255;
@@ -45,28 +49,6 @@ static DECORATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the decoration pattern is a valid regex")
 });
 
-/// Subjects that robots give their out-of-office answers, anchored at the
-/// start: a person may well write "Demande d'absence" or "Message d'absence
-/// Outlook à configurer" to IT support. The phrase must also end the subject
-/// or be followed by what robots put after it (a colon and the original
-/// subject, a dash, a parenthesis, dates), not by more words of a sentence.
-/// This is the fallback for responders that do not set `Auto-Submitted`, so
-/// it errs on the side of letting a mail through.
-static OUT_OF_OFFICE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)^(?:",
-        r"r[ée]ponse\s+automatique|message\s+d['’]absence|",
-        r"absen(?:ce|te?|t\(e\))\s+du\s+bureau|je\s+suis\s+absent(?:e|\(e\))?|",
-        r"automatic\s+reply|auto[-\s]?reply|auto[-\s]?response|",
-        r"out[-\s]+of[-\s]+(?:the[-\s]+)?office(?:\s+auto[-\s]?reply)?|",
-        r"away\s+from\s+(?:the\s+)?office|",
-        r"autosvar|automatische\s+antwort|abwesenheitsnotiz|automatisch\s+antwoord|",
-        r"respuesta\s+autom[áa]tica|risposta\s+automatica",
-        r")(?:\s*$|\s*[:：(\-–—,.!]|\s+(?:jusqu|until|du\s+[0-9]|from|[0-9]))",
-    ))
-    .expect("the out-of-office pattern is a valid regex")
-});
-
 /// The subject without the reply and forward prefixes at its start (any
 /// chain of them) and without surrounding whitespace. Tags such as `[EXT]`
 /// that a gateway puts first are left alone, and so are prefixes after them:
@@ -89,12 +71,6 @@ pub fn ticket_token(subject: &str, tag: &str) -> Option<u64> {
 /// The title a new ticket gets from `subject`; see [`SubjectToken::title`].
 pub fn title_from(subject: &str, tag: &str) -> String {
     SubjectToken::new(tag).title(subject)
-}
-
-/// Whether `subject`, once its prefixes are gone, is one an out-of-office or
-/// other automatic responder writes.
-pub fn is_out_of_office(subject: &str) -> bool {
-    OUT_OF_OFFICE.is_match(strip_prefixes(subject))
 }
 
 /// The `[TAG #N]` token of one institution, compiled once: the tag comes
@@ -291,43 +267,5 @@ mod tests {
         assert_eq!(title_from(&"a".repeat(255), "GLPI"), "a".repeat(255));
         let spaced = format!("{} {}", "a".repeat(253), "b".repeat(10));
         assert_eq!(title_from(&spaced, "GLPI"), format!("{}…", "a".repeat(253)), "no space before the ellipsis");
-    }
-
-    #[test]
-    fn out_of_office_subjects() {
-        #[rustfmt::skip]
-        let cases = [
-            ("Outlook French", "Réponse automatique : Imprimante en panne", true),
-            ("Outlook French, no space", "Réponse automatique: Imprimante", true),
-            ("without accent", "Reponse automatique : Imprimante", true),
-            ("behind a prefix", "RE: Réponse automatique : Imprimante", true),
-            ("absence du bureau", "Absence du bureau", true),
-            ("absent du bureau with dates", "Absent du bureau jusqu'au 12 mars", true),
-            ("absente du bureau", "Absente du bureau", true),
-            ("inclusive writing", "Absent(e) du bureau", true),
-            ("message d'absence", "Message d'absence", true),
-            ("typographic apostrophe", "Message d’absence : Marie Dupont", true),
-            ("je suis absent", "Je suis absent", true),
-            ("je suis absente with dates", "Je suis absente du 3 au 7 mars", true),
-            ("Outlook English", "Automatic reply: Printer down", true),
-            ("Auto-Reply", "Auto-Reply: Printer down", true),
-            ("AutoReply", "AutoReply", true),
-            ("Out of Office", "Out of Office: Printer down", true),
-            ("Exchange 2003", "Out of Office AutoReply: Printer down", true),
-            ("out of the office", "Out of the office until Monday", true),
-            ("away from the office", "Away from the office", true),
-            ("Swedish Exchange", "Autosvar: Skrivare", true),
-            ("German Exchange", "Automatische Antwort: Drucker", true),
-            ("ordinary request", "Imprimante en panne", false),
-            ("absence request", "Demande d'absence pour formation", false),
-            ("absence in the middle", "Problème avec le message d'absence", false),
-            ("question about the out-of-office", "Message d'absence Outlook à configurer", false),
-            ("automatic reply feature", "Réponse automatique ne fonctionne pas", false),
-            ("person who will be away", "Je suis absente demain, pouvez-vous passer mardi ?", false),
-            ("out-of-office feature", "Out of office not working", false),
-            ("absentee word", "Je suis absentéiste", false),
-            ("empty", "", false),
-        ];
-        check(&cases, is_out_of_office);
     }
 }

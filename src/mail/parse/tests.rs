@@ -183,3 +183,49 @@ fn a_mail_with_thousands_of_delivered_to_keeps_a_bounded_few() {
     let m = mail(&format!("{headers}From: a@ac.fr\n\nx\n"));
     assert_eq!(m.delivered_to.len(), 20);
 }
+
+#[test]
+fn a_mail_whose_first_lines_are_blank_is_read_not_refused() {
+    for lead in ["\n", "  \n", "\t\n\n", " \r\n"] {
+        let m = mail(&format!("{lead}From: Marie <marie@ac.fr>\nSubject: Imprimante\n\nElle est en panne.\n"));
+        assert_eq!(m.from.map(|f| f.address), Some("marie@ac.fr".into()), "lead {lead:?}");
+        assert_eq!(m.subject, "Imprimante", "lead {lead:?}");
+        assert_eq!(m.text, "Elle est en panne.", "lead {lead:?}");
+    }
+    assert_eq!(parse(b"\r\n\r\njust text, no header\r\n").err(), Some(ParseError::NoHeaders));
+}
+
+#[test]
+fn bare_and_bracketed_addresses_are_read() {
+    for from in ["marie@ac.fr", "<marie@ac.fr>", " <Marie@AC.fr> "] {
+        let m = mail(&format!("From: {from}\nSubject: s\n\nx\n"));
+        assert_eq!(m.from.map(|f| f.address), Some("marie@ac.fr".into()), "From: {from}");
+    }
+}
+
+#[test]
+fn robot_facts_are_collected_from_headers_and_part_headers() {
+    let m = mail(concat!(
+        "From: MAILER-DAEMON <>\nX-GLPI-Sender-ID: 3\nX-Failed-Recipients: a@b.fr\n",
+        "Content-Type: multipart/report; report-type=Feedback-Report; boundary=b\n\n",
+        "--b\nContent-Type: text/plain\n\n{\"notificationType\":\"Bounce\"}\n",
+        "--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n",
+        "--b\nContent-Type: application/gzip; name=\"google.com!ac.fr!1700000000!1700086400.xml.gz\"\n\nxx\n--b--\n",
+    ));
+    let s = &m.automation;
+    assert!(s.null_from && s.multipart_report);
+    assert_eq!(s.from_name.as_deref(), Some("MAILER-DAEMON"));
+    assert_eq!(s.report_type.as_deref(), Some("feedback-report"));
+    assert_eq!(s.helpdesk, Some(("GLPI".into(), "X-GLPI-Sender-ID".into())));
+    assert_eq!(s.robot_header.as_deref(), Some("X-Failed-Recipients: a@b.fr"));
+    assert!(s.part_types.contains(&"message/feedback-report".to_string()), "{:?}", s.part_types);
+    assert_eq!(s.part_names, ["google.com!ac.fr!1700000000!1700086400.xml.gz"]);
+    assert!(s.text_opening.starts_with("{\"notificationType\""), "{:?}", s.text_opening);
+}
+
+#[test]
+fn the_text_opening_is_bounded() {
+    let m = mail(&format!("From: a@ac.fr\n\n{}\n", "ligne\n".repeat(5_000)));
+    assert!(m.automation.text_opening.len() <= crate::mail::MAX_OPENING_BYTES);
+    assert!(!m.automation.null_from);
+}
