@@ -29,7 +29,7 @@ pub enum ParseError {
 /// cutting, notifications) stays cheap. The raw copy keeps everything.
 pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// The most HTML rendered to text per mail (see [`body::html_to_text`]).
-pub const MAX_HTML_BYTES: usize = 1024 * 1024;
+pub const MAX_HTML_BYTES: usize = 256 * 1024;
 /// The longest Message-ID kept; real ones are under 100 bytes. A longer one
 /// is replaced by a derived id, so that it never reaches a header mailgate
 /// writes (In-Reply-To, References) or the store's indexes.
