@@ -205,7 +205,13 @@ impl Intake {
         related: Option<TicketId>,
     ) -> Decision {
         let (requester, opened_by, note) = self.requester_of(mail, from, note);
-        let routing = routing::route(&self.config, mail);
+        let mut routing = routing::route(&self.config, mail);
+        // Opened for a caller: the entity is the caller's, unless a rule named one.
+        if let Some(technician) = &opened_by
+            && routing.entity == self.config.entity_for(technician)
+        {
+            routing.entity = self.config.entity_for(&requester);
+        }
         if let Some(reason) = routing.refuse {
             let rule = routing.rule.as_deref().unwrap_or("?");
             return Decision::Refuse { reason: format!("rule \"{rule}\": {reason}") };
