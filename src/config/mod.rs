@@ -62,10 +62,6 @@ pub struct Institution {
     pub subject_tag: String,
     pub ticket_url: String,
     pub language: Language,
-    /// A person refused for writing from outside gets one answer a day
-    /// saying where to write from; a colleague refused for a too large
-    /// attachment is told the limit.
-    pub refusal_reply: bool,
 }
 
 /// How inbound mail is screened beyond robots and senders.
@@ -432,7 +428,6 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             subject_tag,
             ticket_url: inst.ticket_url,
             language,
-            refusal_reply: inst.refusal_reply.unwrap_or(false),
         },
         ignore_lists: raw.intake.ignore_lists.unwrap_or(true),
         intake: IntakePolicy { max_mails_per_sender_per_hour: raw.intake.max_mails_per_sender_per_hour.unwrap_or(30) },

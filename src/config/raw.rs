@@ -78,7 +78,6 @@ pub struct RawInstitution {
     pub subject_tag: Option<String>,
     pub ticket_url: String,
     pub language: Option<String>,
-    pub refusal_reply: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

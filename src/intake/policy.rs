@@ -62,7 +62,6 @@ mod tests {
             subject_tag: "GLPI".into(),
             ticket_url: "https://helpdesk/{id}".into(),
             language: Language::Fr,
-            refusal_reply: false,
         }
     }
 
