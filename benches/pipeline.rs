@@ -73,7 +73,10 @@ fn with_attachment(seq: u64) -> Vec<u8> {
 }
 
 fn pipeline(dir: &Path) -> Pipeline {
-    let config = Arc::new(Config::from_toml(CONFIG, &dir.join("mailgate.toml"), dir).expect("example config"));
+    // One sender writes every mail: the inbound loop guard would stop
+    // answering after 30, and the bench would measure that path instead.
+    let text = CONFIG.replace("max_mails_per_sender_per_hour = 30", "max_mails_per_sender_per_hour = 0");
+    let config = Arc::new(Config::from_toml(&text, &dir.join("mailgate.toml"), dir).expect("example config"));
     let store = Store::open(&config.database_path).expect("store");
     Pipeline::new(store, config, Arc::new(SystemClock)).expect("pipeline")
 }

@@ -72,7 +72,7 @@ pub fn run(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                         worst = worst.max(EXIT_DATAERR);
                     }
                 }
-                Ok(Some(Ok(Processed::AlreadyRecorded))) => said.push(format!("{name}: already recorded")),
+                Ok(Some(Ok(Processed::AlreadyRecorded(_)))) => said.push(format!("{name}: already recorded")),
                 Ok(Some(Err(e))) => {
                     eprintln!("mailgate: {name}: {e}");
                     worst = worst.max(EXIT_TEMPFAIL);

@@ -269,7 +269,7 @@ pub fn outbox(config: &Path, state: Option<String>, json: bool) -> anyhow::Resul
 
 /// `outbox retry ID` or `outbox retry --failed` (`id` is None). A running
 /// daemon picks the rows up at its next look at the queue.
-pub fn outbox_retry(config: &Path, id: Option<i64>) -> anyhow::Result<ExitCode> {
+pub fn outbox_retry(config: &Path, id: Option<i64>, held: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
     let mut store = open_store(&config)?;
     let now = mailgate::clock::SystemClock.now_rfc3339();
@@ -280,6 +280,7 @@ pub fn outbox_retry(config: &Path, id: Option<i64>) -> anyhow::Result<ExitCode> 
             }
             println!("notification {id} queued again");
         }
+        None if held => println!("{} held notification(s) released", store.release_held(&now)?),
         None => println!("{} failed notification(s) queued again", store.requeue_failed(&now)?),
     }
     Ok(ExitCode::SUCCESS)

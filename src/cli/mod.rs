@@ -181,12 +181,15 @@ pub enum OutboxCommand {
         json: bool,
     },
     /// Put a failed or held notification back in the queue (a held one is
-    /// then sent even past the rate guard), or every failed one with --failed.
+    /// then sent even past the rate guard), every failed one with --failed,
+    /// or release every held one with --held.
     Retry {
-        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        #[arg(required_unless_present_any = ["failed", "held"], conflicts_with_all = ["failed", "held"])]
         id: Option<i64>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "held")]
         failed: bool,
+        #[arg(long)]
+        held: bool,
     },
 }
 
@@ -222,6 +225,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::CheckConfig => {
             let config = load_config(&args.config)?;
             print!("{}", config.to_display_toml());
+            for advice in config.advice() {
+                eprintln!("mailgate: warning: {advice}");
+            }
             eprintln!("mailgate: configuration {} is valid", args.config.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -231,7 +237,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Messages(MessagesCommand::Raw { id }) => inspect::raw(&args.config, id),
         Command::Messages(MessagesCommand::List { outcome, json }) => inspect::messages(&args.config, outcome, json),
         Command::Outbox(OutboxCommand::List { state, json }) => inspect::outbox(&args.config, state, json),
-        Command::Outbox(OutboxCommand::Retry { id, failed: _ }) => inspect::outbox_retry(&args.config, id),
+        Command::Outbox(OutboxCommand::Retry { id, held, failed: _ }) => inspect::outbox_retry(&args.config, id, held),
         Command::Stats { json } => admin::stats(&args.config, json),
         Command::Backup { path, force } => admin::backup(&args.config, &path, force),
         Command::Rules(cmd) => rules::run(&args.config, cmd),

@@ -131,7 +131,20 @@ pub(super) fn validate_tickets(raw: &RawTickets) -> Result<TicketPolicy, Invalid
         None => PriorityMatrix::GLPI_DEFAULT,
         Some(rows) => priority_matrix(rows)?,
     };
+    let first_number = match raw.first_number {
+        None => None,
+        Some(n @ 1..=999_999_999) => Some(n),
+        Some(n) => {
+            return Err((
+                "tickets.first_number".into(),
+                format!("expected the number of the first ticket, 1 to 999999999 (GLPI's last number + 1), got {n}"),
+            ));
+        }
+    };
     Ok(TicketPolicy {
+        first_number,
+        // Checked against the groups once they are read.
+        dispatcher_group: raw.dispatcher_group.as_ref().map(|g| g.trim().to_string()),
         reopen_on_reply: raw.reopen_on_reply.unwrap_or(true),
         followup_policy,
         cc_as_observers: raw.cc_as_observers.unwrap_or(true),

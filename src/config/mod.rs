@@ -64,6 +64,14 @@ pub struct Institution {
     pub language: Language,
 }
 
+/// How inbound mail is screened beyond robots and senders.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IntakePolicy {
+    /// Past this many answered mails from one outside address in an hour,
+    /// its further mails are recorded, not answered (a loop). 0: no guard.
+    pub max_mails_per_sender_per_hour: u32,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Limits {
     pub max_message_bytes: u64,
@@ -90,6 +98,12 @@ pub struct TicketPolicy {
     /// The category tree: every full path, parents included.
     pub categories: CategoryTree,
     pub priority_matrix: PriorityMatrix,
+    /// The number of the first ticket mailgate opens (the replaced GLPI's
+    /// last + 1); a token or GLPI Message-ID below it is the old system's.
+    pub first_number: Option<i64>,
+    /// The group whose members find, in their digest, the tickets nobody
+    /// has (no group, no technician); None: every technician does.
+    pub dispatcher_group: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -131,6 +145,7 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     pub institution: Institution,
     pub ignore_lists: bool,
+    pub intake: IntakePolicy,
     pub limits: Limits,
     pub tickets: TicketPolicy,
     pub notifications: Notifications,
@@ -182,6 +197,34 @@ impl Config {
     pub fn technician_name(&self, address: &str) -> Option<&str> {
         let address = address.trim().to_lowercase();
         self.technician(&address).map(|t| t.name.as_str()).filter(|n| !n.is_empty())
+    }
+
+    /// A technician, a group member or a group's list address: the staff,
+    /// whom no loop guard ever silences.
+    pub fn is_staff_address(&self, address: &str) -> bool {
+        let address = address.trim().to_lowercase();
+        self.is_technician(&address) || self.groups.iter().any(|g| g.mail.as_deref() == Some(address.as_str()))
+    }
+
+    /// The first ticket number mailgate issues (1 when not configured).
+    pub fn first_number(&self) -> i64 {
+        self.tickets.first_number.unwrap_or(1)
+    }
+
+    /// What `check-config` points out beyond [`Config::warnings`]: settings
+    /// that are fine for a new site and wrong for one replacing GLPI.
+    pub fn advice(&self) -> Vec<String> {
+        let mut advice = Vec::new();
+        if self.tickets.first_number.is_none() && self.institution.subject_tag == "GLPI" {
+            advice.push(
+                "tickets.first_number is not set: GLPI's Message-IDs (GLPI_…-Ticket-N) and [GLPI #N] tokens are \
+                 recognised and taken as mailgate's own ticket N. When replacing a GLPI, set it to GLPI's last \
+                 ticket number + 1, so that a reply to an old GLPI thread opens a new ticket instead of landing on \
+                 another one"
+                    .to_string(),
+            );
+        }
+        advice
     }
 
     /// The group of that name, case-insensitively.
@@ -315,6 +358,17 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     let entities =
         helpdesk::validate_entities(&raw.entities, &allowed_domains, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
     let groups = helpdesk::validate_groups(&raw.groups).map_err(|(k, m)| invalid(&k, m))?;
+    let mut tickets = tickets;
+    if let Some(name) = &tickets.dispatcher_group {
+        let Some(group) = helpdesk::find_group(&groups, name) else {
+            let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+            return Err(invalid(
+                "tickets.dispatcher_group",
+                format!("expected the name of a [[groups]] entry ({}), got \"{name}\"", names.join(", ")),
+            ));
+        };
+        tickets.dispatcher_group = Some(group.name.clone());
+    }
     let known = rules::Known { categories: &tickets.categories, groups: &groups, technicians: &technicians };
     let rules = rules::validate_rules(&raw.rules, &known).map_err(|(k, m)| invalid(&k, m))?;
 
@@ -376,6 +430,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             language,
         },
         ignore_lists: raw.intake.ignore_lists.unwrap_or(true),
+        intake: IntakePolicy { max_mails_per_sender_per_hour: raw.intake.max_mails_per_sender_per_hour.unwrap_or(30) },
         limits,
         tickets,
         notifications,

@@ -84,6 +84,7 @@ pub struct RawInstitution {
 #[serde(deny_unknown_fields)]
 pub struct RawIntake {
     pub ignore_lists: Option<bool>,
+    pub max_mails_per_sender_per_hour: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +111,8 @@ pub struct RawTickets {
     /// Rows by urgency 1..5, columns by impact 1..5; checked for shape in
     /// validation so that the message can say which cell is wrong.
     pub priority_matrix: Option<Vec<Vec<i64>>>,
+    pub first_number: Option<i64>,
+    pub dispatcher_group: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -369,3 +369,21 @@ fn the_digest_time_is_optional_and_must_read_hh_mm() {
         assert!(!line.contains('\n'), "{bad}: {line}");
     }
 }
+
+#[test]
+fn the_journey_keys_are_checked_with_a_line_naming_them() {
+    let with = |key: &str| EXAMPLE.replacen("auto_close_days = 7", &format!("auto_close_days = 7\n{key}"), 1);
+    let cases = [
+        ("first_number = 0", "tickets.first_number: expected the number of the first ticket"),
+        ("dispatcher_group = \"dsi-baii\"", "tickets.dispatcher_group: expected the name of a [[groups]] entry"),
+    ];
+    for (key, expected) in cases {
+        let line = error_line(&with(key));
+        assert!(line.contains(expected), "{key}: {line}");
+    }
+    let config = load(&with("first_number = 1500\ndispatcher_group = \"DSI-BAI\"")).expect("valid");
+    assert_eq!((config.first_number(), config.tickets.dispatcher_group.as_deref()), (1500, Some("dsi-bai")));
+    assert_eq!(config.intake.max_mails_per_sender_per_hour, 30);
+    assert!(config.advice().is_empty());
+    assert_eq!(load(EXAMPLE).expect("example").advice().len(), 1, "check-config advises first_number");
+}

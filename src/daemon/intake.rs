@@ -11,7 +11,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::health::Health;
 use super::writer::{Writer, WriterError};
-use crate::intake::Outcome;
 use crate::pipeline::Processed;
 use crate::source::{Source, SourceError};
 
@@ -61,8 +60,10 @@ pub async fn pass<S: Source>(
                     handled.push((key.clone(), applied.outcome));
                     report.recorded.push((key, applied));
                 }
-                Ok(Processed::AlreadyRecorded) => {
-                    handled.push((key, Outcome::Duplicate));
+                // Filed by what it was recorded as: a refused mail goes to
+                // the refused folder even when only its ack was lost.
+                Ok(Processed::AlreadyRecorded(outcome)) => {
+                    handled.push((key, outcome));
                     report.already_recorded += 1;
                 }
                 // Nothing was written: the mail stays in the source and the

@@ -16,7 +16,7 @@ use super::health::Health;
 use super::http::start_of_day;
 use super::writer::Writer;
 use crate::clock::SystemClock;
-use crate::store::Store;
+use crate::store::{OutboxState, Store};
 
 /// How long READY=1 waits for a source that neither connects nor fails
 /// (a server that accepts TCP and then says nothing).
@@ -72,12 +72,17 @@ pub async fn supervise(writer: Writer, health: Arc<Health>, database: PathBuf, s
     notify(&[NotifyState::Stopping, NotifyState::Status("stopping: finishing the mail in hand")]);
 }
 
-/// "idle; 3 tickets today; outbox 0", or the first source problem first.
+/// "idle; 3 tickets today; outbox 0", or the first source problem first;
+/// "; 4 held" when the rate guard holds notifications for an operator.
 fn status_line(health: &Health, store: Option<&Store>) -> String {
     // A threshold decides /healthz; the status line shows any error at once.
     let state = health.problems().into_iter().chain(health.current_errors()).next().unwrap_or_else(|| "idle".into());
     match store.map(|s| s.counts(&start_of_day(&SystemClock))) {
-        Some(Ok(c)) => format!("{state}; {} tickets today; outbox {}", c.tickets_since, c.outbox_depth()),
+        Some(Ok(c)) => {
+            let held: i64 = c.outbox.iter().filter(|(s, _)| *s == OutboxState::Held).map(|(_, n)| n).sum();
+            let held = if held > 0 { format!("; {held} held (mailgate outbox retry --held)") } else { String::new() };
+            format!("{state}; {} tickets today; outbox {}{held}", c.tickets_since, c.outbox_depth())
+        }
         Some(Err(e)) => format!("{state}; store: {e}"),
         None => format!("{state}; store unavailable"),
     }

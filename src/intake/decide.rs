@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use super::caller::{self, Caller};
 use super::thread::{self, IdKind, MessageIds, ThreadMatch};
 use super::trust::{self, Verdict};
 use super::{Decision, TicketFacts, View, policy};
 use crate::config::{Config, FollowupPolicy, TrustMode};
-use crate::lifecycle;
+use crate::lifecycle::{self, Change};
 use crate::mail::reply;
 use crate::mail::subject::SubjectToken;
 use crate::mail::{InboundMail, Mailbox, noise};
@@ -73,7 +74,7 @@ impl Intake {
         let Some(from) = mail.from.clone() else {
             return Decision::Refuse { reason: "no sender address in From".into() };
         };
-        match thread::find_ticket(mail, view, &self.token, &self.ids) {
+        match thread::find_ticket(mail, view, &self.token, &self.ids, self.config.first_number()) {
             ThreadMatch::Header(ticket) | ThreadMatch::Subject(ticket) => match view.ticket(ticket) {
                 Some(facts) => self.followup_or_new(mail, from, &facts),
                 None => self.new_ticket(mail, from, None, None),
@@ -81,6 +82,18 @@ impl Intake {
             ThreadMatch::UnknownTicket(n) => {
                 let note = format!("the subject names ticket #{n}, which does not exist");
                 self.new_ticket(mail, from, Some(note), None)
+            }
+            ThreadMatch::OldSystem(n) => {
+                let note = format!(
+                    "suite de GLPI #{n}: the thread names ticket {n} of the system mailgate replaced \
+                     (below tickets.first_number {}), so it opens a new ticket",
+                    self.config.first_number()
+                );
+                let mut decision = self.new_ticket(mail, from, Some(note), None);
+                if let Decision::NewTicket { previous_number, .. } = &mut decision {
+                    *previous_number = Some(n);
+                }
+                decision
             }
             ThreadMatch::OtherMailgate => Decision::Ignore {
                 reason: "it answers a notification of another mailgate of this domain; that ticket is not one of ours"
@@ -155,20 +168,54 @@ impl Intake {
             return self.new_ticket(mail, from, Some(note), Some(facts.id));
         }
         let written = reply::written_part(&mail.text);
+        if written.trim().is_empty() && mail.attachments.is_empty() {
+            // Only the quoted mail: nothing to add, and nobody to disturb,
+            // but the record says so rather than a followup that is not there.
+            return Decision::Ignore {
+                reason: format!(
+                    "a reply to ticket #{} that held no new text (only the quoted mail): nothing added to the ticket, \
+                     nobody notified; its raw copy is kept (`mailgate messages raw ID`)",
+                    facts.id
+                ),
+            };
+        }
         match lifecycle::plan(facts, &from, role, &written, &self.config) {
-            Ok(plan) => Decision::Followup { ticket: facts.id, author: from, role, plan },
+            Ok(mut plan) => {
+                plan.changes.extend(self.new_observers(mail, facts).into_iter().map(Change::ObservePerson));
+                Decision::Followup { ticket: facts.id, author: from, role, plan }
+            }
             Err(reply) => Decision::AutoReply { ticket: facts.id, author: from, reply },
         }
+    }
+
+    /// Colleagues in Cc of a later reply join the ticket as observers, as
+    /// on the first mail: of the institution, not the staff (who hear as
+    /// staff), within `limits.max_observers` counting those already there.
+    fn new_observers(&self, mail: &InboundMail, facts: &TicketFacts) -> Vec<Mailbox> {
+        let room = self.config.limits.max_observers.saturating_sub(facts.observers.len());
+        let requester = Mailbox::new(&facts.requester, None);
+        self.observers(mail, &requester)
+            .into_iter()
+            .filter(|cc| facts.role_of(&cc.address).is_none() && !self.config.is_staff_address(&cc.address))
+            .take(room)
+            .collect()
     }
 
     fn new_ticket(
         &self,
         mail: &InboundMail,
-        requester: Mailbox,
+        from: Mailbox,
         note: Option<String>,
         related: Option<TicketId>,
     ) -> Decision {
-        let routing = routing::route(&self.config, mail);
+        let (requester, opened_by, note) = self.requester_of(mail, from, note);
+        let mut routing = routing::route(&self.config, mail);
+        // Opened for a caller: the entity is the caller's, unless a rule named one.
+        if let Some(technician) = &opened_by
+            && routing.entity == self.config.entity_for(technician)
+        {
+            routing.entity = self.config.entity_for(&requester);
+        }
         if let Some(reason) = routing.refuse {
             let rule = routing.rule.as_deref().unwrap_or("?");
             return Decision::Refuse { reason: format!("rule \"{rule}\": {reason}") };
@@ -186,7 +233,49 @@ impl Intake {
         // The bound holds whichever way observers come: no first mail can
         // make mailgate write to more people than this.
         observers.truncate(self.config.limits.max_observers);
-        Decision::NewTicket { title: self.title(mail), observers, requester, routing, note, related }
+        let previous_number = None;
+        Decision::NewTicket {
+            title: self.title(mail),
+            observers,
+            requester,
+            routing,
+            note,
+            related,
+            opened_by,
+            previous_number,
+        }
+    }
+
+    /// Who a new ticket is for: its sender, or, when a technician forwards
+    /// a user's mail or writes `#pour adresse`, that user (of the
+    /// institution: an outside address must not receive a ticket's news),
+    /// the technician being who opened it.
+    fn requester_of(
+        &self,
+        mail: &InboundMail,
+        from: Mailbox,
+        note: Option<String>,
+    ) -> (Mailbox, Option<Mailbox>, Option<String>) {
+        if !self.config.is_technician(&from.address) {
+            return (from, None, note);
+        }
+        let written = reply::written_part(&mail.text);
+        let user = match caller::caller(mail, &written) {
+            None => return (from, None, note),
+            Some(Caller::Named(user) | Caller::Forwarded(user)) => user,
+            Some(Caller::Unreadable(target)) => {
+                let why = format!("#for \"{target}\" names no one mail address: the technician is the requester");
+                return (from, None, Some(why));
+            }
+        };
+        if user.address == from.address || self.is_ours(&user.address) {
+            return (from, None, note);
+        }
+        if let Some(reason) = policy::refusal(Some(&user), &self.config.institution) {
+            let why = format!("opened for {} refused ({reason}): the technician is the requester", user.address);
+            return (from, None, Some(why));
+        }
+        (user, Some(from), note)
     }
 
     /// The subject without prefixes and token; failing that the first line

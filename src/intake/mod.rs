@@ -4,7 +4,9 @@
 //! here, away from SQL and sockets, is what lets every rule be tested as a
 //! table without a database.
 
+mod caller;
 mod decide;
+pub mod loop_guard;
 pub mod policy;
 pub mod thread;
 pub mod trust;
@@ -46,7 +48,9 @@ impl Outcome {
     }
 }
 
-/// What the store must do with a mail.
+/// What the store must do with a mail. One exists per mail in hand, never
+/// in bulk: its largest variant's size costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Open a ticket. `note` says why it is new when the mail looked like a
@@ -61,6 +65,12 @@ pub enum Decision {
         routing: Routing,
         note: Option<String>,
         related: Option<TicketId>,
+        /// A technician who opened the ticket for `requester` (a forwarded
+        /// mail, `#pour adresse`): recorded in the history as its author.
+        opened_by: Option<Mailbox>,
+        /// The number the thread had in the system mailgate replaced
+        /// (below `tickets.first_number`): "suite de GLPI #3".
+        previous_number: Option<u64>,
     },
     /// Add the mail to `ticket`: its text as a followup, and the changes and
     /// notifications of the [`Plan`] (commands, a solution accepted...).
@@ -108,6 +118,8 @@ pub struct TicketFacts {
     pub observer_groups: Vec<String>,
     pub urgency: u8,
     pub impact: u8,
+    /// Who proposed the latest solution: a re-opened ticket goes back to them.
+    pub solver: Option<String>,
 }
 
 impl TicketFacts {

@@ -43,6 +43,7 @@ impl View for Fixture {
                 observer_groups: vec![],
                 urgency: 3,
                 impact: 3,
+                solver: None,
             }),
             2 => Some(TicketFacts {
                 id: 2,
@@ -54,6 +55,7 @@ impl View for Fixture {
                 observer_groups: vec![],
                 urgency: 3,
                 impact: 3,
+                solver: None,
             }),
             _ => None,
         }

@@ -5,6 +5,11 @@
 //! or its subject carries the token `[TAG #N]`. Headers come first because
 //! users edit subjects and clients keep headers. The daily digest's
 //! Message-ID names no ticket: a reply to it belongs to none.
+//!
+//! A site that replaced GLPI numbers its tickets from `tickets.first_number`
+//! on: a GLPI Message-ID or a subject token naming a number below it is a
+//! thread of the old system ([`ThreadMatch::OldSystem`]), never mailgate's
+//! ticket of the same number.
 
 use std::sync::LazyLock;
 
@@ -134,19 +139,37 @@ pub enum ThreadMatch {
     Subject(TicketId),
     /// The subject token names a ticket that does not exist.
     UnknownTicket(u64),
+    /// A GLPI Message-ID or the subject token names a number below
+    /// `tickets.first_number`: a ticket of the system mailgate replaced.
+    OldSystem(u64),
     /// The mail answers another mailgate's notification (one of this
     /// domain that is not this instance).
     OtherMailgate,
     None,
 }
 
-pub fn find_ticket(mail: &InboundMail, view: &dyn View, token: &SubjectToken, ids: &MessageIds) -> ThreadMatch {
+/// The ticket `mail` answers. `first` is the first number mailgate issued
+/// (`tickets.first_number`, 1 when not set): GLPI's ids are believed only
+/// for numbers from it on.
+pub fn find_ticket(
+    mail: &InboundMail,
+    view: &dyn View,
+    token: &SubjectToken,
+    ids: &MessageIds,
+    first: TicketId,
+) -> ThreadMatch {
     let mut other_mailgate = false;
+    let mut old_system = None;
     for id in mail.thread_ids() {
         // A notification this mailgate sent, whatever its form, is in its
         // outbox; a mail recorded on a ticket is in its intake record.
         let ticket = match ids.classify(id) {
-            IdKind::Ours(t) | IdKind::Glpi(t) => Some(t),
+            IdKind::Ours(t) => Some(t),
+            IdKind::Glpi(t) if t < first => {
+                old_system = old_system.or(u64::try_from(t).ok());
+                None
+            }
+            IdKind::Glpi(t) => Some(t),
             IdKind::OtherInstance => {
                 other_mailgate = true;
                 None
@@ -167,7 +190,11 @@ pub fn find_ticket(mail: &InboundMail, view: &dyn View, token: &SubjectToken, id
     if other_mailgate {
         return ThreadMatch::OtherMailgate;
     }
+    if let Some(n) = old_system {
+        return ThreadMatch::OldSystem(n);
+    }
     match token.find(&mail.subject) {
+        Some(n) if i64::try_from(n).is_ok_and(|n| n < first) => ThreadMatch::OldSystem(n),
         Some(n) => match TicketId::try_from(n).ok().filter(|t| view.ticket(*t).is_some()) {
             Some(ticket) => ThreadMatch::Subject(ticket),
             None => ThreadMatch::UnknownTicket(n),

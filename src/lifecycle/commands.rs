@@ -21,6 +21,12 @@ pub enum Command {
     Impact(String),
     Category(String),
     Type(String),
+    /// `#cancel`: the request is withdrawn (status cancelled).
+    Cancel,
+    /// `#lieu Bâtiment B, salle 204`.
+    Location(String),
+    /// `#pour adresse`: a new ticket is opened for that person.
+    For(String),
     Help,
 }
 
@@ -38,6 +44,9 @@ impl Command {
             Command::Impact(_) => "impact",
             Command::Category(_) => "category",
             Command::Type(_) => "type",
+            Command::Cancel => "cancel",
+            Command::Location(_) => "location",
+            Command::For(_) => "for",
             Command::Help => "help",
         }
     }
@@ -130,6 +139,9 @@ fn read(word: &str) -> Result<Command, String> {
         "impact" => needs(Command::Impact),
         "category" | "categorie" => needs(Command::Category),
         "type" => needs(Command::Type),
+        "cancel" | "annuler" => plain(Command::Cancel),
+        "location" | "lieu" => needs(Command::Location),
+        "for" | "pour" | "requester" | "demandeur" => needs(Command::For),
         _ => Err(format!("#{name}: unknown command (#help lists them)")),
     }
 }
@@ -187,6 +199,22 @@ mod tests {
             ("unknown command is an error", "#prendsle\ntexte", vec![], 1, "texte"),
             ("missing argument is an error", "#assign", vec![], 1, ""),
             ("argument where none is taken", "#take alice", vec![], 1, ""),
+            ("cancel in french", "#annuler\nDoublon du 12.", vec![Cancel], 0, "Doublon du 12."),
+            (
+                "location kept whole",
+                "#lieu Bâtiment B, salle 204",
+                vec![Location("Bâtiment B, salle 204".into())],
+                0,
+                "",
+            ),
+            (
+                "for a caller",
+                "#pour marie@ac-exemple.fr\nAppel de Marie.",
+                vec![For("marie@ac-exemple.fr".into())],
+                0,
+                "Appel de Marie.",
+            ),
+            ("requester is for too", "#requester paul@ac-exemple.fr", vec![For("paul@ac-exemple.fr".into())], 0, ""),
         ];
         for (name, text, commands, errors, rest) in cases {
             let block = parse(text);

@@ -6,6 +6,7 @@
 //! the technician when a command cannot be obeyed, in which case nothing
 //! changes. Pure: the store applies the plan in the mail's transaction.
 
+mod answer;
 pub mod commands;
 mod technician;
 
@@ -36,6 +37,8 @@ pub enum Change {
     },
     Category(String),
     Type(TicketType),
+    /// Where the problem is (`#lieu`).
+    Location(String),
     /// The reply's text is the solution, waiting for the requester.
     ProposeSolution,
     AcceptSolution,
@@ -102,24 +105,45 @@ fn in_progress(facts: &TicketFacts) -> Status {
     if facts.technicians.is_empty() && facts.assigned_groups.is_empty() { Status::New } else { Status::Assigned }
 }
 
+/// The changes that put a ticket back to work: to the technician who solved
+/// it when nobody has it, so that a re-opened ticket never waits unowned.
+fn reopen(facts: &TicketFacts) -> Vec<Change> {
+    match &facts.solver {
+        Some(solver) if facts.technicians.is_empty() => {
+            vec![Change::AssignTechnician(Mailbox::new(solver, None)), Change::Status(Status::Assigned)]
+        }
+        _ => vec![Change::Status(in_progress(facts))],
+    }
+}
+
 fn requester_plan(facts: &TicketFacts, author: &Mailbox, role: Role, written: &str) -> Plan {
     let text = written.trim().to_string();
-    let answer = |changes: Vec<Change>, notice: Notice| Plan {
+    let answer = |changes: Vec<Change>, text: String, notice: Notice| Plan {
         changes,
-        text: without_first_word(&text),
+        text,
         private: false,
         notices: vec![notice],
     };
+    let accept = |text: String| {
+        answer(vec![Change::AcceptSolution, Change::Status(Status::Closed)], text, Notice::SolutionAccepted)
+    };
+    let reject = |text: String| {
+        let changes = std::iter::once(Change::RejectSolution).chain(reopen(facts)).collect();
+        answer(changes, text, Notice::SolutionRejected)
+    };
+    let solved = facts.status == Status::Solved;
     match commands::requester_action(written) {
-        Some(RequesterAction::Accept) if facts.status == Status::Solved => {
-            answer(vec![Change::AcceptSolution, Change::Status(Status::Closed)], Notice::SolutionAccepted)
-        }
-        Some(RequesterAction::Reject) if facts.status == Status::Solved => {
-            answer(vec![Change::RejectSolution, Change::Status(in_progress(facts))], Notice::SolutionRejected)
-        }
-        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => {
-            answer(vec![Change::Status(Status::Cancelled)], Notice::StatusChanged { previous: facts.status })
-        }
+        Some(RequesterAction::Accept) if solved => accept(without_first_word(&text)),
+        Some(RequesterAction::Reject) if solved => reject(without_first_word(&text)),
+        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => answer(
+            vec![Change::Status(Status::Cancelled)],
+            without_first_word(&text),
+            Notice::StatusChanged { previous: facts.status },
+        ),
+        // "Merci, ça fonctionne !" accepts; any other answer to a solution
+        // says it did not solve the problem.
+        None if solved && answer::is_thanks(&text) => accept(text),
+        None if solved => reject(text),
         // A late "accepter" (after the automatic close) or a second
         // "#annuler" must not re-open what it meant to end: what follows the
         // word is kept, and nobody is disturbed for the word alone.
@@ -133,18 +157,22 @@ fn requester_plan(facts: &TicketFacts, author: &Mailbox, role: Role, written: &s
 }
 
 /// A plain followup from the requester side: it ends a wait and re-opens a
-/// finished ticket; the requester's also rejects a solution, which only the
-/// requester may do.
+/// finished ticket (to whoever solved it, when nobody has it); the
+/// requester's also rejects a solution, which only the requester may do.
 fn followup_plan(facts: &TicketFacts, role: Role, text: &str) -> Plan {
     let has_technician = !facts.technicians.is_empty() || !facts.assigned_groups.is_empty();
     let mut changes = Vec::new();
     let moves = status_after_followup(facts.status, role, has_technician)
         .filter(|_| facts.status != Status::Solved || role == Role::Requester);
-    if let Some(status) = moves {
+    if moves.is_some() {
         if facts.status == Status::Solved {
             changes.push(Change::RejectSolution);
         }
-        changes.push(Change::Status(status));
+        if facts.status == Status::Pending {
+            changes.push(Change::Status(in_progress(facts)));
+        } else {
+            changes.extend(reopen(facts));
+        }
     }
     Plan { changes, text: text.to_string(), private: false, notices: vec![Notice::Followup] }
 }
@@ -157,3 +185,5 @@ fn without_first_word(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_answers;

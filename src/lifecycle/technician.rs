@@ -74,7 +74,7 @@ impl Work<'_> {
                 Some(status) => self.status = Some(status),
                 None => {
                     return Err(format!(
-                        "#status {}: expected assigned (en cours), planned (planifié), pending (en attente), solved (résolu) or closed (clos)",
+                        "#status {}: expected assigned (en cours), planned (planifié), pending (en attente), solved (résolu), closed (clos) or cancelled (annulé)",
                         shown(word)
                     ));
                 }
@@ -104,6 +104,21 @@ impl Work<'_> {
                 let kind = TicketType::parse(word)
                     .ok_or_else(|| format!("#type {}: expected incident or request (demande)", shown(word)))?;
                 self.plan.changes.push(Change::Type(kind));
+            }
+            Command::Cancel => self.status = Some(Status::Cancelled),
+            Command::Location(place) => {
+                let place = place.trim();
+                if place.chars().count() > 200 {
+                    return Err(format!("#location {}: at most 200 characters", shown(place)));
+                }
+                self.plan.changes.push(Change::Location(place.to_string()));
+            }
+            Command::For(target) => {
+                return Err(format!(
+                    "#for {}: only in a new mail, which then opens a ticket for that person; \
+                     on an existing ticket, #observer adds someone",
+                    shown(target)
+                ));
             }
             Command::Help => {}
         }
@@ -246,6 +261,7 @@ fn status_word(word: &str) -> Option<Status> {
         "pending" | "en attente" | "attente" | "waiting" => Some(Status::Pending),
         "solved" | "resolu" => Some(Status::Solved),
         "closed" | "clos" | "ferme" => Some(Status::Closed),
+        "cancelled" | "canceled" | "annule" => Some(Status::Cancelled),
         _ => None,
     }
 }

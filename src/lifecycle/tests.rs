@@ -27,16 +27,16 @@ name = "dsi-bai"
 members = ["bai@ac-exemple.fr"]
 "#;
 
-const REQUESTER: &str = "marie@ac-exemple.fr";
-const REFERENT: &str = "rene@ac-exemple.fr";
+pub(super) const REQUESTER: &str = "marie@ac-exemple.fr";
+pub(super) const REFERENT: &str = "rene@ac-exemple.fr";
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     Config::from_toml(CONFIG, Path::new("t.toml"), Path::new("/")).expect("config")
 }
 
 /// A ticket of Marie's in `status`, escalated to the BAI, with the LSU
 /// referents and René observing.
-fn escalated(status: Status) -> TicketFacts {
+pub(super) fn escalated(status: Status) -> TicketFacts {
     TicketFacts {
         assigned_groups: vec!["dsi-bai".into()],
         observer_groups: vec!["referents-lsu".into()],
@@ -47,7 +47,7 @@ fn escalated(status: Status) -> TicketFacts {
 
 /// A ticket of Marie's in `status`, in the hands of the LSU referents,
 /// taken by René when `taken`.
-fn ticket(status: Status, taken: bool) -> TicketFacts {
+pub(super) fn ticket(status: Status, taken: bool) -> TicketFacts {
     TicketFacts {
         id: 1,
         status,
@@ -58,11 +58,12 @@ fn ticket(status: Status, taken: bool) -> TicketFacts {
         observer_groups: vec![],
         urgency: 3,
         impact: 3,
+        solver: taken.then(|| REFERENT.to_string()),
     }
 }
 
 /// A plan or an answer, in one comparable line.
-fn summary(result: Result<Plan, AutoReply>) -> String {
+pub(super) fn summary(result: Result<Plan, AutoReply>) -> String {
     let plan = match result {
         Err(AutoReply::Help) => return "help".into(),
         Err(AutoReply::CommandErrors(errors)) => return format!("errors: {}", errors.join(" | ")),
@@ -83,6 +84,7 @@ fn summary(result: Result<Plan, AutoReply>) -> String {
             Change::Impact { impact, priority } => format!("impact {impact} priority {priority}"),
             Change::Category(c) => format!("category {c}"),
             Change::Type(t) => format!("type {}", t.as_str()),
+            Change::Location(l) => format!("location {l}"),
             Change::ProposeSolution => "solution".into(),
             Change::AcceptSolution => "accept".into(),
             Change::RejectSolution => "reject".into(),
@@ -268,7 +270,7 @@ fn replies_and_what_they_do() {
             REQUESTER,
             Requester,
             "Ça ne marche pas.",
-            "reject, status assigned => followup \"Ça ne marche pas.\"",
+            "reject, status assigned => solution rejected \"Ça ne marche pas.\"",
         ),
         (
             "accepting when nothing was solved is text",

@@ -84,6 +84,13 @@ impl Notifier {
         })
     }
 
+    /// A technician, a group member or a group's list address: the staff,
+    /// whom the outbox's rate guard never holds.
+    pub fn is_staff(&self, address: &str) -> bool {
+        self.technicians.iter().chain(self.groups.iter().flat_map(|g| &g.people)).any(|p| p.email == address)
+            || self.staff.iter().any(|s| s.person.email == address)
+    }
+
     /// mailgate's own address: the author of what the daemon does by itself.
     pub fn own_address(&self) -> &str {
         &self.own_address

@@ -3,7 +3,10 @@
 //! took does not wait forgotten in a group's queue. A technician's digest
 //! holds the tickets they are a technician of, and the tickets of their
 //! groups that no technician has taken, the most urgent first, then the
-//! oldest. Someone with nothing open gets nothing.
+//! oldest. A ticket with neither group nor technician (no rule filed it,
+//! nobody took it) is in every technician's digest, or only in the
+//! dispatchers' (`tickets.dispatcher_group`) when there are some, so that
+//! no ticket falls through. Someone with nothing open gets nothing.
 //!
 //! Who gets what is decided here, pure, from the open tickets and the
 //! configured staff, and so is the mail. The store reads the tickets and
@@ -31,6 +34,8 @@ pub struct StaffMember {
     pub person: Person,
     /// Group names, as configured.
     pub groups: Vec<String>,
+    /// A member of `tickets.dispatcher_group`: finds the tickets nobody has.
+    pub dispatcher: bool,
 }
 
 /// The people of the configuration who may get a digest, each once, in the
@@ -47,6 +52,12 @@ pub fn staff(config: &Config) -> Vec<StaffMember> {
         staff.push(StaffMember {
             person: Person { email: email.to_string(), name: config.technician_name(email).map(str::to_string) },
             groups: config.groups.iter().filter(|g| g.has_member(email)).map(|g| g.name.clone()).collect(),
+            dispatcher: config
+                .tickets
+                .dispatcher_group
+                .as_deref()
+                .and_then(|name| config.group(name))
+                .is_some_and(|g| g.has_member(email)),
         });
     }
     staff
@@ -70,11 +81,14 @@ pub struct OpenTicket {
 }
 
 /// One ticket of a digest, and the reader's group through which it is
-/// theirs when no technician has taken it (None: they are its technician).
+/// theirs when no technician has taken it (None: they are its technician,
+/// or nobody has it: see `unowned`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line<'a> {
     pub ticket: &'a OpenTicket,
     pub group: Option<&'a str>,
+    /// Neither a group nor a technician has it: someone must take it.
+    pub unowned: bool,
 }
 
 /// One person's digest.
@@ -89,20 +103,25 @@ pub struct Digest<'a> {
 /// first, then the oldest (the smallest number among equals).
 pub fn select<'a>(staff: &'a [StaffMember], open: &'a [OpenTicket]) -> Vec<Digest<'a>> {
     let mut digests = Vec::new();
+    let dispatched = staff.iter().any(|s| s.dispatcher);
     for member in staff {
         let email = &member.person.email;
+        let finds_unowned = member.dispatcher || !dispatched;
         let mut lines: Vec<Line<'a>> = open
             .iter()
             .filter_map(|ticket| {
                 if ticket.technicians.iter().any(|t| t.eq_ignore_ascii_case(email)) {
-                    return Some(Line { ticket, group: None });
+                    return Some(Line { ticket, group: None, unowned: false });
                 }
                 if !ticket.technicians.is_empty() {
                     return None;
                 }
+                if ticket.assigned_groups.is_empty() {
+                    return finds_unowned.then_some(Line { ticket, group: None, unowned: true });
+                }
                 let group =
                     member.groups.iter().find(|g| ticket.assigned_groups.iter().any(|a| a.eq_ignore_ascii_case(g)));
-                group.map(|g| Line { ticket, group: Some(g.as_str()) })
+                group.map(|g| Line { ticket, group: Some(g.as_str()), unowned: false })
             })
             .collect();
         if lines.is_empty() {
@@ -144,6 +163,8 @@ pub(super) struct LineForTemplate {
     updated_on: String,
     /// The label of the reader's group, when the ticket is theirs through it.
     group: Option<String>,
+    /// Nobody has the ticket (no group, no technician): someone must take it.
+    unowned: bool,
 }
 
 #[derive(Serialize)]
@@ -192,6 +213,7 @@ impl Notifier {
                     created_on: local_date(&t.created_at, offset),
                     updated_on: local_date(&t.updated_at, offset),
                     group: line.group.map(|g| self.group_label(g)),
+                    unowned: line.unowned,
                 }
             })
             .collect();
@@ -250,6 +272,7 @@ pub(super) fn sample_lines(language: Language) -> Vec<LineForTemplate> {
         created_on: "2026-01-01".into(),
         updated_on: "2026-01-02".into(),
         group: group.map(str::to_string),
+        unowned: false,
     };
     vec![line(123, "Imprimante en panne", 4, None), line(124, "Wi-Fi salle 12", 3, Some("Référents LSU"))]
 }

@@ -88,8 +88,9 @@ pub fn recipients(
     };
     let author_hears = match event {
         Event::TicketNew | Event::CommandError | Event::Help => true,
-        // The requester who ends their own request gets the confirmation.
-        Event::SolutionAccepted => true,
+        // The requester who ends their own request gets the confirmation,
+        // and one whose answer re-opened it is told so.
+        Event::SolutionAccepted | Event::SolutionRejected => true,
         Event::StatusChanged => ticket.status == Status::Cancelled,
         _ => false,
     };

@@ -15,7 +15,7 @@ pub use read::Read;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::intake::{Decision, Intake, TicketFacts, View, trust};
+use crate::intake::{Decision, Intake, TicketFacts, View, loop_guard, trust};
 use crate::mail::InboundMail;
 use crate::notify::{Notifier, TemplateError};
 use crate::source::RawMessage;
@@ -44,9 +44,10 @@ impl PipelineError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Processed {
     Recorded(Applied),
-    /// The source had already handed it over and it was recorded; only the
-    /// acknowledgment had been lost (a crash between commit and ack).
-    AlreadyRecorded,
+    /// The source had already handed it over and it was recorded as this
+    /// outcome; only the acknowledgment had been lost (a crash between
+    /// commit and ack), and it is acknowledged as what it was recorded.
+    AlreadyRecorded(crate::intake::Outcome),
 }
 
 pub struct Pipeline {
@@ -57,8 +58,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(store: Store, config: Arc<Config>, clock: Arc<dyn Clock>) -> Result<Pipeline, PipelineError> {
+    pub fn new(mut store: Store, config: Arc<Config>, clock: Arc<dyn Clock>) -> Result<Pipeline, PipelineError> {
         let notifier = Arc::new(Notifier::new(&config)?);
+        if let Some(first) = config.tickets.first_number {
+            store.ensure_first_number(first)?;
+        }
         Ok(Pipeline { store, intake: Arc::new(Intake::new(config)), notifier, clock })
     }
 
@@ -66,6 +70,9 @@ impl Pipeline {
     /// are read and checked first: a broken one leaves everything as it was.
     pub fn reload(&mut self, config: Arc<Config>) -> Result<Arc<Notifier>, PipelineError> {
         let notifier = Arc::new(Notifier::new(&config)?);
+        if let Some(first) = config.tickets.first_number {
+            self.store.ensure_first_number(first)?;
+        }
         self.notifier = notifier.clone();
         self.intake = Arc::new(Intake::new(config));
         Ok(notifier)
@@ -114,12 +121,12 @@ impl Pipeline {
     /// mail to its source.
     pub fn apply_read(&mut self, source: &str, message: &RawMessage, read: Read) -> Result<Processed, PipelineError> {
         self.store.begin()?;
-        let result = match self.store.source_key_known(source, &message.key) {
-            Ok(true) => {
-                tracing::info!(source, key = %message.key, "already recorded; acknowledging only");
-                Ok(Processed::AlreadyRecorded)
+        let result = match self.store.recorded_outcome(source, &message.key) {
+            Ok(Some(outcome)) => {
+                tracing::info!(source, key = %message.key, outcome = outcome.as_str(), "already recorded; acknowledging only");
+                Ok(Processed::AlreadyRecorded(outcome))
             }
-            Ok(false) => self.record(source, message, read, None).map(Processed::Recorded),
+            Ok(None) => self.record(source, message, read, None).map(Processed::Recorded),
             Err(e) => Err(e.into()),
         };
         self.store.finish(result.is_ok())?;
@@ -229,6 +236,7 @@ impl Pipeline {
         let at = self.clock.now_rfc3339();
         let max = self.intake.config().limits.max_message_bytes;
         let (mail, decision) = self.decide(message, read, replay);
+        let decision = self.loop_guard(mail.as_ref(), decision, replay.is_some())?;
         let verdict = mail.as_ref().and_then(|m| trust::verdict(m, &self.intake.config().trust));
         let received = Received {
             source,
@@ -252,6 +260,26 @@ impl Pipeline {
             "message processed"
         );
         Ok(applied)
+    }
+
+    /// The inbound loop guard ([`crate::intake::loop_guard`]): an outside
+    /// sender with too many answered mails this hour is recorded, not
+    /// answered. An operator's replay is never held.
+    fn loop_guard(&self, mail: Option<&InboundMail>, decision: Decision, replay: bool) -> Result<Decision, StoreError> {
+        let config = self.intake.config();
+        let sender = mail.and_then(|m| m.from.as_ref()).map(|f| f.address.as_str());
+        let Some(sender) = sender
+            .filter(|_| !replay && config.intake.max_mails_per_sender_per_hour > 0 && loop_guard::answers(&decision))
+        else {
+            return Ok(decision);
+        };
+        let since = crate::clock::rfc3339(self.clock.now() - std::time::Duration::from_secs(3600));
+        let count = self.store.answered_from_since(sender, &since)?;
+        let decision = loop_guard::guard(decision, Some(sender), count, config);
+        if !loop_guard::answers(&decision) {
+            tracing::warn!(sender, count, "mail recorded but not answered: the sender is over the inbound loop guard");
+        }
+        Ok(decision)
     }
 
     /// Decides what to do with a mail read by [`read::read`]; a panic (a

@@ -100,13 +100,29 @@ fn apply_in(
     let mut ticket = None;
     let mut events = Vec::new();
     match (decision, mail) {
-        (Decision::NewTicket { title, requester, observers, routing, related, .. }, Some(mail)) => {
-            let new = NewTicket { title, requester, observers, routing, related: *related };
+        (
+            Decision::NewTicket { title, requester, observers, routing, related, opened_by, previous_number, .. },
+            Some(mail),
+        ) => {
+            let new = NewTicket {
+                title,
+                requester,
+                observers,
+                routing,
+                related: *related,
+                opened_by: opened_by.as_ref(),
+                previous_number: *previous_number,
+            };
             let id = create_ticket(tx, received.at, mail, &new)?;
             store_attachments(tx, id, None, message_row, mail)?;
             ticket = Some(id);
             events.push((Event::TicketNew, trigger(mail, requester, Role::Requester)));
-            events.push((Event::TicketNewStaff, trigger(mail, requester, Role::Requester)));
+            // The technician who opened it for someone knows already.
+            let staff_trigger = match opened_by {
+                Some(technician) => trigger(mail, technician, Role::Technician),
+                None => trigger(mail, requester, Role::Requester),
+            };
+            events.push((Event::TicketNewStaff, staff_trigger));
         }
         (Decision::Followup { ticket: id, author, role, plan }, Some(mail)) => {
             let followup = if plan.text.is_empty() && mail.attachments.is_empty() {
@@ -239,6 +255,10 @@ struct NewTicket<'a> {
     observers: &'a [Mailbox],
     routing: &'a Routing,
     related: Option<TicketId>,
+    /// The technician who opened it for the requester.
+    opened_by: Option<&'a Mailbox>,
+    /// Its number in the system mailgate replaced.
+    previous_number: Option<u64>,
 }
 
 fn create_ticket(tx: &Connection, at: &str, mail: &InboundMail, new: &NewTicket<'_>) -> Result<TicketId, StoreError> {
@@ -268,13 +288,23 @@ fn create_ticket(tx: &Connection, at: &str, mail: &InboundMail, new: &NewTicket<
         at
     ])?;
     let id = tx.last_insert_rowid();
-    let requester = &new.requester.address;
     tickets::add_actor(tx, id, Role::Requester, new.requester)?;
-    let detail = match &f.rule {
+    let mut detail = match &f.rule {
         Some(rule) => format!("{} (rule {rule})", new.title),
         None => new.title.to_string(),
     };
+    // Who opened it: the requester, or the technician acting for them.
+    let requester = match new.opened_by {
+        Some(technician) => {
+            detail.push_str(&format!(" (for {})", new.requester.address));
+            &technician.address
+        }
+        None => &new.requester.address,
+    };
     tickets::history(tx, id, at, requester, "created", &detail)?;
+    if let Some(n) = new.previous_number {
+        tickets::history(tx, id, at, requester, "previous_ticket", &format!("suite de GLPI #{n}"))?;
+    }
     for o in new.observers {
         tickets::add_actor(tx, id, Role::Observer, o)?;
         tickets::history(tx, id, at, requester, "observer_added", &o.address)?;

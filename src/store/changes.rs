@@ -76,6 +76,7 @@ pub(super) fn apply(tx: &Connection, c: &ChangeContext<'_>, changes: &[Change]) 
             }
             Change::Category(path) => set_field(tx, c, "category", path)?,
             Change::Type(kind) => set_field(tx, c, "type", kind.as_str())?,
+            Change::Location(place) => set_field(tx, c, "location", place)?,
             Change::ProposeSolution => {
                 // A new solution replaces one still waiting for an answer.
                 decide_solution(tx, c, "rejected")?;
@@ -109,7 +110,7 @@ fn add_group(tx: &Connection, ticket: TicketId, role: &str, name: &str) -> rusql
 /// Sets one of the ticket's plain fields, with "old -> new" in the history.
 /// `column` is one of a fixed set named by the code above, never user text.
 fn set_field(tx: &Connection, c: &ChangeContext<'_>, column: &'static str, value: &str) -> Result<(), StoreError> {
-    debug_assert!(["urgency", "impact", "priority", "category", "type"].contains(&column));
+    debug_assert!(["urgency", "impact", "priority", "category", "type", "location"].contains(&column));
     let old: Option<String> = tx
         .prepare_cached(&format!("SELECT CAST({column} AS TEXT) FROM tickets WHERE id = ?1"))?
         .query_row([c.ticket], |r| r.get(0))

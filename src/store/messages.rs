@@ -40,14 +40,37 @@ impl Store {
     /// Whether `source` already handed over the mail it calls `key`: then
     /// the mail was recorded and only its acknowledgment was lost.
     pub fn source_key_known(&self, source: &str, key: &str) -> Result<bool, StoreError> {
+        Ok(self.recorded_outcome(source, key)?.is_some())
+    }
+
+    /// How many mails from `sender` recorded since `since` (RFC 3339) were
+    /// answered: a ticket or a followup, which notify someone. A range
+    /// over the received_at index: the last hour's mails only.
+    pub fn answered_from_since(&self, sender: &str, since: &str) -> Result<u32, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT 1 FROM messages WHERE source = ?1 AND source_key = ?2 AND replay_of IS NULL LIMIT 1",
+                "SELECT COUNT(*) FROM messages WHERE received_at >= ?2 AND sender = ?1
+                 AND outcome IN ('ticket_created', 'followup_added') AND replay_of IS NULL",
             )?
-            .query_row(params![source, key], |_| Ok(()))
-            .optional()?
-            .is_some())
+            .query_row(params![sender, since], |r| r.get(0))?)
+    }
+
+    /// What the mail `source` handed over under `key` was recorded as, if
+    /// it was: after a crash between the commit and the acknowledgment, the
+    /// source files it by this (a refused mail to the refused folder).
+    pub fn recorded_outcome(&self, source: &str, key: &str) -> Result<Option<Outcome>, StoreError> {
+        let outcome: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT outcome FROM messages WHERE source = ?1 AND source_key = ?2 AND replay_of IS NULL
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![source, key], |r| r.get(0))
+            .optional()?;
+        // A word this version does not know is still a recorded mail: it
+        // stays out of the refused folder, as an ignored one would.
+        Ok(outcome.map(|o| Outcome::parse(&o).unwrap_or(Outcome::Ignored)))
     }
 
     /// The highest UID recorded for the IMAP source `source` under

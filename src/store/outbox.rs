@@ -282,6 +282,18 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Releases every row the rate guard held: queued again, due at `now`,
+    /// and let through the guard. Returns how many.
+    pub fn release_held(&mut self, now: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET released = 1, state = 'pending', attempts = 0, next_attempt_at = ?1
+                 WHERE state = 'held'",
+            )?
+            .execute(params![now])?)
+    }
+
     /// Puts every failed row back in the queue; returns how many.
     pub fn requeue_failed(&mut self, now: &str) -> Result<usize, StoreError> {
         Ok(self

@@ -176,3 +176,25 @@ impl Store {
         Ok(super::blobs::get(&self.conn, sha256)?.flatten())
     }
 }
+
+impl Store {
+    /// Makes the next ticket number at least `first` (`tickets.first_number`):
+    /// SQLite's AUTOINCREMENT counter for tickets is raised to `first - 1`,
+    /// never lowered, so numbers already issued (or a higher start set
+    /// before) are kept and no number is ever issued twice.
+    pub fn ensure_first_number(&mut self, first: i64) -> Result<(), StoreError> {
+        let floor = first.saturating_sub(1);
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: Option<i64> =
+            tx.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'tickets'", [], |r| r.get(0)).optional()?;
+        let highest: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
+        let seq = floor.max(highest).max(current.unwrap_or(0));
+        if current.is_none() {
+            tx.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', ?1)", [seq])?;
+        } else if current != Some(seq) {
+            tx.execute("UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'tickets'", [seq])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

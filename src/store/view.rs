@@ -30,6 +30,14 @@ impl View for Store {
         let actors: Vec<(String, String)> =
             stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).ok()?.filter_map(Result::ok).collect();
         let with_role = |role: &str| actors.iter().filter(|(r, _)| r == role).map(|(_, e)| e.clone()).collect();
+        // The latest solution's author: a re-opened ticket goes back to them.
+        let solver: Option<String> = self
+            .conn
+            .prepare_cached("SELECT author FROM solutions WHERE ticket_id = ?1 ORDER BY id DESC LIMIT 1")
+            .ok()?
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .ok()?;
         Some(TicketFacts {
             id,
             status: Status::parse(&status)?,
@@ -40,6 +48,7 @@ impl View for Store {
             observer_groups: groups_as("observer"),
             urgency,
             impact,
+            solver,
         })
     }
 

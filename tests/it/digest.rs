@@ -73,7 +73,7 @@ impl Desk {
         self.advance(Duration::from_secs(60));
         match self.pipeline.process("support", &format!("k{}", self.sent), raw.as_bytes()).expect("recorded") {
             Processed::Recorded(applied) => applied,
-            Processed::AlreadyRecorded => panic!("mail {} taken for an earlier one", self.sent),
+            Processed::AlreadyRecorded(_) => panic!("mail {} taken for an earlier one", self.sent),
         }
     }
 

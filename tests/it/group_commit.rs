@@ -56,6 +56,8 @@ fn failing() -> Decision {
         },
         note: None,
         related: None,
+        opened_by: None,
+        previous_number: None,
     }
 }
 

@@ -112,7 +112,7 @@ fn the_hostile_mails_get_the_outcome_a_person_would_expect() {
         let raw = &mails.iter().find(|(n, _)| *n == name).expect("known case").1;
         match p.process("hostile", name, raw).expect("processed") {
             Processed::Recorded(a) => a,
-            Processed::AlreadyRecorded => panic!("{name}: already recorded"),
+            Processed::AlreadyRecorded(_) => panic!("{name}: already recorded"),
         }
     };
     let big = outcome(&mut p, "a 50 MB attachment");

@@ -150,6 +150,28 @@ fn a_crash_between_commit_and_move_records_the_mail_once_and_only_moves_it_next_
 }
 
 #[test]
+fn a_refused_mail_committed_before_a_crash_goes_to_the_refused_folder_next_time() {
+    let dovecot = Dovecot::start(DovecotOptions::default());
+    let install = install_with_source(&imap_source(&dovecot, ""));
+    dovecot.append(
+        "support",
+        "INBOX",
+        &mail("From: quelqu.un@gmail.com\nSubject: Bonjour\nMessage-ID: <crash-2@gmail.com>", "Spam"),
+    );
+
+    let daemon = start_daemon(&install, &[("MAILGATE_FAULT", "kill-before-ack")]);
+    let out = daemon.wait_with_output().expect("the daemon dies");
+    assert!(!out.status.success(), "killed at the fault point");
+    assert_eq!(outcomes(&install), ["refused"], "recorded before the crash");
+
+    let out = mailgate(&install, &["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dovecot.list("support", "INBOX").is_empty());
+    assert!(dovecot.list("support", "Traités").is_empty(), "not filed as processed");
+    assert_eq!(dovecot.list("support", "Refusés").len(), 1, "filed by its recorded outcome");
+}
+
+#[test]
 fn idle_brings_new_mail_in_without_polling() {
     let dovecot = Dovecot::start(DovecotOptions::default());
     // A poll every hour: only IDLE can bring the mail in before the deadline.

@@ -17,6 +17,8 @@ mod digest;
 mod group_commit;
 mod hostile;
 mod imap;
+mod journeys;
+mod journeys_staff;
 mod life_cycle;
 mod life_cycle_edges;
 mod mta;

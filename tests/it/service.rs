@@ -106,7 +106,10 @@ fn systemd_hears_ready_then_watchdog_pings_with_a_status_line() {
 
 #[test]
 fn sigterm_in_the_middle_of_a_backlog_loses_nothing() {
-    let install = Install::new();
+    // One sender's 300 mails: the inbound loop guard would rightly stop
+    // answering them; this test is about the backlog, so it is off.
+    let install =
+        Install::with_config(|c| c.replace("max_mails_per_sender_per_hour = 30", "max_mails_per_sender_per_hour = 0"));
     for n in 0..300 {
         install.deliver(&format!("{n}.mail"), &request(n, "Le poste ne démarre plus."));
     }

@@ -40,7 +40,7 @@ impl Site {
         );
         match self.pipeline.process("support", &format!("k{}", self.sent), raw.as_bytes()).expect("recorded") {
             Processed::Recorded(applied) => applied,
-            Processed::AlreadyRecorded => panic!("mail {} taken for an earlier one", self.sent),
+            Processed::AlreadyRecorded(_) => panic!("mail {} taken for an earlier one", self.sent),
         }
     }
 

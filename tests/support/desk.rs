@@ -43,8 +43,14 @@ pub type Queued = String;
 
 impl Desk {
     pub fn new() -> Desk {
+        Desk::with_config(|text| text)
+    }
+
+    /// The desk on config.example.toml as `edit` changes it.
+    pub fn with_config(edit: impl FnOnce(String) -> String) -> Desk {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
-        let config = Config::load(&path).expect("config.example.toml loads");
+        let text = edit(std::fs::read_to_string(&path).expect("config.example.toml"));
+        let config = Config::from_toml(&text, &path, path.parent().expect("folder")).expect("the config loads");
         let clock = Arc::new(ManualClock(Mutex::new(time::macros::datetime!(2026-03-02 08:30 UTC))));
         let store = Store::open_in_memory().expect("store");
         let pipeline = Pipeline::new(store, Arc::new(config), clock.clone()).expect("pipeline");
@@ -63,8 +69,26 @@ impl Desk {
         );
         match self.pipeline.process("support", &format!("k{}", self.sent), raw.as_bytes()).expect("recorded") {
             Processed::Recorded(applied) => applied,
-            Processed::AlreadyRecorded => panic!("mail {} taken for an earlier one", self.sent),
+            Processed::AlreadyRecorded(_) => panic!("mail {} taken for an earlier one", self.sent),
         }
+    }
+
+    /// Delivers a mail written whole (headers, blank line, body) and
+    /// returns what it became.
+    pub fn deliver(&mut self, raw: &str) -> Applied {
+        self.sent += 1;
+        let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
+        match self.pipeline.process("support", &format!("k{}", self.sent), raw.as_bytes()).expect("recorded") {
+            Processed::Recorded(applied) => applied,
+            Processed::AlreadyRecorded(_) => panic!("mail {} taken for an earlier one", self.sent),
+        }
+    }
+
+    /// The latest notification `to` received: (Message-ID, subject, text).
+    pub fn last_to(&self, to: &str) -> (String, String, String) {
+        let rows = self.pipeline.store().list_outbox(None).expect("outbox");
+        let last = rows.iter().rev().find(|r| r.recipient == to).expect("a notification");
+        (last.message_id.clone(), last.subject.clone(), last.body_text.clone())
     }
 
     /// Replies to the latest notification `from` received, keeping its

@@ -18,6 +18,7 @@ fn member(email: &str, groups: &[&str]) -> StaffMember {
     StaffMember {
         person: Person { email: email.into(), name: None },
         groups: groups.iter().map(|g| g.to_string()).collect(),
+        dispatcher: false,
     }
 }
 
@@ -45,6 +46,7 @@ fn summary(digests: &[Digest<'_>]) -> Vec<String> {
                 .iter()
                 .map(|l| match l.group {
                     Some(g) => format!("#{} (via {g})", l.ticket.id),
+                    None if l.unowned => format!("#{} (nobody's)", l.ticket.id),
                     None => format!("#{}", l.ticket.id),
                 })
                 .collect();
@@ -84,7 +86,16 @@ fn who_gets_which_tickets() {
             vec![ticket(1, 3, day, &["karim@ac.fr"], &["dsi-bai"])],
             &["karim@ac.fr: #1"],
         ),
-        ("a ticket nobody has, in no group, is in no digest", vec![ticket(1, 3, day, &[], &[])], &[]),
+        (
+            "a ticket nobody has, in no group, is in every technician's digest",
+            vec![ticket(1, 3, day, &[], &[])],
+            &[
+                "alice@ac.fr: #1 (nobody's)",
+                "bruno@ac.fr: #1 (nobody's)",
+                "claire@ac.fr: #1 (nobody's)",
+                "karim@ac.fr: #1 (nobody's)",
+            ],
+        ),
         (
             "the highest priority first, then the oldest",
             vec![
@@ -114,6 +125,17 @@ fn who_gets_which_tickets() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn with_a_dispatcher_group_the_tickets_nobody_has_go_to_its_members_only() {
+    let staff = [
+        StaffMember { dispatcher: true, ..member("claire@ac.fr", &["referents-lsu"]) },
+        member("alice@ac.fr", &["dsi-bai"]),
+    ];
+    let day = "2026-03-01T08:00:00Z";
+    let open = [ticket(1, 3, day, &[], &[]), ticket(2, 3, day, &[], &["dsi-bai"])];
+    assert_eq!(summary(&select(&staff, &open)), ["claire@ac.fr: #1 (nobody's)", "alice@ac.fr: #2 (via dsi-bai)"]);
 }
 
 #[test]
