@@ -122,7 +122,10 @@ fn run_mailgate(config: &std::path::Path) -> Run {
 fn bench(n: usize, rt: &tokio::runtime::Runtime) {
     let dovecot = Dovecot::start(DovecotOptions::default());
     let dir = tempfile::tempdir().expect("temporary folder");
-    let example = include_str!("../config.example.toml");
+    // A backlog replayed at once: 10,000 mails from 300 senders would trip
+    // the per-sender loop guard, which is not what is measured here.
+    let example = include_str!("../config.example.toml")
+        .replace("max_mails_per_sender_per_hour = 30", "max_mails_per_sender_per_hour = 0");
     let start = example.find("[[sources]]").expect("source");
     let end = example.find("[institution]").expect("institution");
     let source = format!(
