@@ -114,7 +114,7 @@ fn bench_family(c: &mut Criterion, config: &Arc<Config>, index: usize, family: &
                 a.outcome.as_str(),
                 a.reason.map(|r| format!(": {}", r.chars().take(60).collect::<String>())).unwrap_or_default()
             ),
-            Processed::AlreadyRecorded => "already recorded".into(),
+            Processed::AlreadyRecorded(_) => "already recorded".into(),
         };
         let rows = p.store().list_outbox(Some(OutboxState::Pending)).expect("outbox");
         let notifier = p.notifier();

@@ -203,7 +203,7 @@ fn main() {
                     problems.push(format!("contained panic: {reason}"));
                 }
             }
-            Ok(Ok(Processed::AlreadyRecorded)) => problems.push("a new key was taken as already recorded".into()),
+            Ok(Ok(Processed::AlreadyRecorded(_))) => problems.push("a new key was taken as already recorded".into()),
         }
         match p.store().list_outbox(Some(OutboxState::Pending)) {
             Ok(rows) => {
