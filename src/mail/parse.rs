@@ -333,7 +333,10 @@ fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) 
             defects.push(format!("part {id}: body could not be fully decoded"));
         }
         let piece = match &part.body {
-            PartType::Text(piece) => piece.clone(),
+            PartType::Text(piece) => match flowed_delsp(part) {
+                Some(delsp) => flowed::unflow(piece, delsp).into(),
+                None => piece.clone(),
+            },
             PartType::Html(html) => {
                 if html_left == 0 {
                     cut = true;
@@ -364,6 +367,13 @@ fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) 
     head(text, MAX_TEXT_BYTES).to_string()
 }
 
+/// `Some(delsp)` when the part is `text/plain; format=flowed` (RFC 3676).
+fn flowed_delsp(part: &mail_parser::MessagePart<'_>) -> Option<bool> {
+    let ct = part.content_type()?;
+    let flowed = ct.attribute("format").is_some_and(|f| f.trim().eq_ignore_ascii_case("flowed"));
+    flowed.then(|| ct.attribute("delsp").is_some_and(|d| d.trim().eq_ignore_ascii_case("yes")))
+}
+
 /// The first `max` bytes of `s` at most, cut at a line end when there is
 /// one in the last quarter, else at a character boundary.
 fn head(s: &str, max: usize) -> &str {
@@ -382,7 +392,17 @@ fn head(s: &str, max: usize) -> &str {
 
 fn attachments(message: &Message<'_>, body_parts: &[u32], defects: &mut Vec<String>) -> Vec<Attachment> {
     let mut out = Vec::new();
-    let files = message.attachments.iter().filter(|id| !body_parts.contains(id)).filter_map(|id| message.part(*id));
+    // A body part that is not text is a file all the same: mail-parser lists
+    // an image, audio or video part that sits inline in a multipart/mixed
+    // (between text parts, as Apple Mail and phones send photos) among the
+    // body parts, and it must be kept and counted like any attachment.
+    let is_text = |part: &&mail_parser::MessagePart<'_>| matches!(part.body, PartType::Text(_) | PartType::Html(_));
+    let files = message
+        .attachments
+        .iter()
+        .filter_map(|id| Some((id, message.part(*id)?)))
+        .filter(|(id, part)| !body_parts.contains(id) || !is_text(part))
+        .map(|(_, part)| part);
     for (n, part) in files.enumerate() {
         let content: &[u8] = match &part.body {
             PartType::Multipart(_) => continue,
@@ -407,7 +427,8 @@ fn attachments(message: &Message<'_>, body_parts: &[u32], defects: &mut Vec<Stri
                 _ => format!("attachment-{}{}", n + 1, extension_for(&content_type)),
             },
         };
-        let inline = part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline"))
+        let inline = matches!(part.body, PartType::InlineBinary(_))
+            || part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline"))
             || (part.content_id().is_some() && part.content_disposition().is_none());
         out.push(Attachment {
             filename,
@@ -415,10 +436,21 @@ fn attachments(message: &Message<'_>, body_parts: &[u32], defects: &mut Vec<Stri
             sha256: sha256_hex(content),
             content_type,
             inline,
+            content_id: part.content_id().and_then(content_id),
             content: content.to_vec(),
         });
     }
     out
+}
+
+/// A Content-ID fit to be written again in a header: one token of printable
+/// ASCII without brackets or quotes, of a sane length.
+fn content_id(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let usable = !id.is_empty()
+        && id.len() <= MAX_MESSAGE_ID_BYTES
+        && id.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','));
+    usable.then(|| id.to_string())
 }
 
 fn extension_for(content_type: &str) -> &'static str {
@@ -434,5 +466,8 @@ fn extension_for(content_type: &str) -> &'static str {
     }
 }
 
+#[cfg(test)]
+mod files_tests;
+mod flowed;
 #[cfg(test)]
 mod tests;
