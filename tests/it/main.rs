@@ -17,6 +17,7 @@ mod digest;
 mod group_commit;
 mod hostile;
 mod imap;
+mod journeys_attachments;
 mod life_cycle;
 mod life_cycle_edges;
 mod mta;
