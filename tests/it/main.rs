@@ -18,6 +18,7 @@ mod group_commit;
 mod hostile;
 mod imap;
 mod journeys_attachments;
+mod journeys_story;
 mod life_cycle;
 mod life_cycle_edges;
 mod mta;
