@@ -221,6 +221,10 @@ impl Notifier {
             .into_iter()
             .map(|(mut recipient, role)| {
                 self.name_known(&mut recipient);
+                if recipient.name.is_none() {
+                    // Not configured: the name their own mails gave, if any.
+                    recipient.name = ticket_name(ticket, &recipient.email);
+                }
                 let context = self.context(ticket, trigger, &recipient, role, &url, &subject, separator);
                 let body = self.templates.render_text(event, &context);
                 let body = match &story {
@@ -337,6 +341,15 @@ impl Notifier {
             automatic: trigger.author.address.eq_ignore_ascii_case(&self.own_address),
         })
     }
+}
+
+/// The name a person on `ticket` gave in their mails, when they gave one.
+fn ticket_name(ticket: &TicketContext, email: &str) -> Option<String> {
+    std::iter::once(&ticket.requester)
+        .chain(&ticket.observers)
+        .chain(&ticket.technicians)
+        .find(|p| p.email.eq_ignore_ascii_case(email))
+        .and_then(|p| p.name.clone())
 }
 
 #[derive(Serialize)]

@@ -88,7 +88,6 @@ fn each_notification_names_who_handles_the_ticket_and_quotes_the_story_below_the
         .collect();
     assert_eq!(quoted, ["Étape 4 faite.", "Étape 3 faite.", "Étape 2 faite."], "the three latest, newest first");
     assert!(!story.contains("rectorat"), "a private note is never quoted: {story}");
-    let _ = OTHER_REFERENT;
 }
 
 #[test]
@@ -167,4 +166,23 @@ fn french_notifications_read_as_written_by_a_person() {
         ),
         "{closed}"
     );
+}
+
+#[test]
+fn a_technician_without_a_configured_name_is_greeted_by_the_name_their_mail_gave() {
+    let mut desk = Desk::new();
+    desk.mail(REQUESTER, "lsu-support@ac-exemple.fr", TITLE, None, "Le bouton reste grisé.");
+    desk.mail(
+        &format!("Julien Moreau <{OTHER_REFERENT}>"),
+        "support-informatique@ac-exemple.fr",
+        &format!("RE: {LSU} | En cours (Attribué) – {TITLE}"),
+        None,
+        "#prendre\nJe regarde.",
+    );
+    let before = outbox_len(&desk);
+    desk.reply(REQUESTER, "Merci !");
+    let sent = texts(&desk, before);
+    let text = text_to(&sent, "followup", OTHER_REFERENT);
+    assert!(text.contains("Bonjour Julien Moreau,\n"), "not the bare address: {text}");
+    assert!(text.contains("\nEn charge : groupe « Référents LSU », Julien Moreau\n"), "{text}");
 }
