@@ -93,6 +93,11 @@ impl Notifier {
         })
     }
 
+    /// How many earlier public followups a notification quotes.
+    pub fn history_followups(&self) -> usize {
+        self.history_followups
+    }
+
     /// mailgate's own address: the author of what the daemon does by itself.
     pub fn own_address(&self) -> &str {
         &self.own_address

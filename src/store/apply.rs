@@ -154,8 +154,10 @@ fn apply_in(
         let context = tickets::context(tx, id)?;
         // What the notifications carry besides their text: the mail's files
         // that may travel, and the story so far.
-        let (files, history) =
-            (notification_files::of_mail(tx, message_row)?, notification_files::history(tx, id, message_row)?);
+        let (files, history) = (
+            notification_files::of_mail(tx, message_row)?,
+            notification_files::history(tx, id, message_row, notifier.history_followups())?,
+        );
         for (_, trigger) in &mut events {
             (trigger.files, trigger.history) = (files.clone(), history.clone());
         }

@@ -17,10 +17,6 @@ use crate::notify::bounds::MAX_QUOTED_BYTES;
 use crate::notify::{FileNote, HistoryNote, Person};
 use crate::ticket::{Role, TicketId};
 
-/// The most earlier followups read for a notification (the configuration
-/// picks how many of them it quotes).
-const MAX_HISTORY: i64 = crate::config::MAX_HISTORY_FOLLOWUPS as i64;
-
 /// The files mail `message_row` stored that may travel: those of a new
 /// ticket, or of a public followup. A private followup's stay on the ticket.
 pub(super) fn of_mail(conn: &Connection, message_row: i64) -> rusqlite::Result<Vec<FileNote>> {
@@ -42,18 +38,26 @@ pub(super) fn of_mail(conn: &Connection, message_row: i64) -> rusqlite::Result<V
     rows.collect()
 }
 
-/// The latest public followups of `ticket`, newest first, leaving out those
-/// of mail `message_row` (the news itself). Each body is read up to
+/// The `limit` latest public followups of `ticket`, newest first, leaving
+/// out those of mail `message_row` (the news itself). Each body is read up to
 /// [`MAX_QUOTED_BYTES`] characters, with its whole length, so that a huge
 /// followup costs no more than a quoted one.
-pub(super) fn history(conn: &Connection, ticket: TicketId, message_row: i64) -> rusqlite::Result<Vec<HistoryNote>> {
+pub(super) fn history(
+    conn: &Connection,
+    ticket: TicketId,
+    message_row: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<HistoryNote>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let mut stmt = conn.prepare_cached(
         "SELECT author, author_name, role, created_at, substr(body, 1, ?3), length(CAST(body AS BLOB))
          FROM followups
          WHERE ticket_id = ?1 AND private = 0 AND coalesce(message_row_id, -1) <> ?2 AND body <> ''
          ORDER BY id DESC LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![ticket, message_row, MAX_QUOTED_BYTES as i64 + 1, MAX_HISTORY], |r| {
+    let rows = stmt.query_map(params![ticket, message_row, MAX_QUOTED_BYTES as i64 + 1, limit as i64], |r| {
         let role: String = r.get(2)?;
         Ok(HistoryNote {
             author: Person { email: r.get(0)?, name: r.get(1)? },
