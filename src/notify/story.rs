@@ -13,6 +13,10 @@ use time::OffsetDateTime;
 use super::{FileNote, HistoryNote, Person};
 use crate::ticket::Language;
 
+/// The most files named one by one: a mail of thousands of tiny files
+/// must not make every notification of its ticket a long list.
+const MAX_LISTED_FILES: usize = 50;
+
 /// Who handles a ticket, as people read it.
 pub struct Handlers<'a> {
     /// Group labels.
@@ -69,8 +73,16 @@ pub fn block(language: Language, handlers: &Handlers<'_>, files: &Files<'_>, his
             Some(*files)
         }
     };
-    for f in listed.unwrap_or_default() {
+    let listed_files = listed.unwrap_or_default();
+    for f in listed_files.iter().take(MAX_LISTED_FILES) {
         let _ = write!(out, "\n  - {} ({})", f.filename, size(f.size, language));
+    }
+    if let Some(more) = listed_files.len().checked_sub(MAX_LISTED_FILES).filter(|n| *n > 0) {
+        let _ = if fr {
+            write!(out, "\n  … et {more} autres fichiers, sur le ticket")
+        } else {
+            write!(out, "\n  … and {more} more files, on the ticket")
+        };
     }
     if listed.is_some() {
         out.push('\n');
@@ -213,6 +225,23 @@ mod tests {
              over 1 KB); they are on the ticket: https://h/1\n  - capture.png (2 KB)\n\
              \nLatest followups:\n\nOn 2 March 2026 at 09:05 (UTC), Alice Martin:\nRedémarrez le poste.\n"
         );
+    }
+
+    #[test]
+    fn a_mail_of_many_files_names_a_bounded_few() {
+        let files: Vec<FileNote> = (0..1000)
+            .map(|n| FileNote {
+                id: n,
+                filename: format!("f{n}.txt"),
+                content_type: "text/plain".into(),
+                size: 1,
+                inline: false,
+            })
+            .collect();
+        let nobody = Handlers { groups: &[], technicians: &[] };
+        let text = block(Language::Fr, &nobody, &Files::Attached(&files), &[]);
+        assert_eq!(text.matches("\n  - ").count(), MAX_LISTED_FILES, "{text}");
+        assert!(text.ends_with("\n  … et 950 autres fichiers, sur le ticket\n"), "{text}");
     }
 
     #[test]
