@@ -234,3 +234,25 @@ fn an_inline_image_of_an_html_mail_stays_inline_with_its_content_id() {
         );
     }
 }
+
+#[test]
+fn an_inline_photo_counts_against_the_attachment_limit() {
+    let install = Install::with_config(|c| c.replace("max_attachment_bytes = 20971520", "max_attachment_bytes = 1000"));
+    install.deliver(
+        "1.mail",
+        &multipart(
+            &format!("From: {REQUESTER}\nTo: support-informatique@ac-exemple.fr\nSubject: Photo\nMessage-ID: <p1@mua.ac-exemple.fr>"),
+            &[
+                text("Voici :"),
+                Part { headers: "Content-Type: image/jpeg; name=\"IMG_0043.jpg\"\n", content: content('p', 1500) },
+                text("Merci."),
+            ],
+        ),
+    );
+    install.ok(&["run", "--once"]);
+    let messages = install.json(&["messages", "list"]);
+    let record = &messages.as_array().expect("messages")[0];
+    assert_eq!(record["outcome"], "refused", "{record}");
+    let reason = record["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("IMG_0043.jpg") && reason.contains("limits.max_attachment_bytes"), "{reason}");
+}
