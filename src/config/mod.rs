@@ -24,7 +24,10 @@ use crate::ticket::{Language, TicketType};
 pub use categories::{CategoryTree, fold_accents};
 pub use connection::{TlsMode, is_loopback};
 pub use helpdesk::{Entity, Group, PriorityMatrix};
-pub use notifications::{Notifications, RetryConfig, SmtpConfig, SmtpCredentials, TimeOfDay, TransportConfig};
+pub use notifications::{
+    DEFAULT_MAX_ATTACHMENT_BYTES, MAX_HISTORY_FOLLOWUPS, Notifications, RetryConfig, SmtpConfig, SmtpCredentials,
+    TimeOfDay, TransportConfig,
+};
 use raw::RawConfig;
 pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};

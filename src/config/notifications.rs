@@ -62,6 +62,13 @@ impl Default for RetryConfig {
     }
 }
 
+/// What one notification may carry in files by default: 10 MiB, which
+/// every mail server of an institution takes once encoded.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 10 << 20;
+/// The most earlier followups a notification may quote: each is up to
+/// 16 KiB, and a notification must stay a mail a person reads.
+pub const MAX_HISTORY_FOLLOWUPS: u32 = 10;
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Notifications {
     /// The support mailbox: sender of every notification and mailgate's own
@@ -78,6 +85,11 @@ pub struct Notifications {
     /// When the daily digest of open tickets is queued, in the machine's
     /// local time; None: no digest.
     pub digest_at: Option<TimeOfDay>,
+    /// The most bytes of files one notification carries; past it, the files
+    /// are listed by name and size instead. 0: files are only listed.
+    pub max_attachment_bytes: u64,
+    /// How many earlier public followups a notification quotes below its news.
+    pub history_followups: usize,
     /// This mailgate's name in its Message-IDs, so that two mailgates of one
     /// domain never take each other's notifications for their own.
     pub instance: String,
@@ -209,6 +221,16 @@ pub(super) fn validate(
             Some(text) => Some(TimeOfDay::parse(text).ok_or_else(|| {
                 err("digest_at", format!("expected a time of day \"HH:MM\" such as \"07:30\", got \"{text}\""))
             })?),
+        },
+        max_attachment_bytes: n.max_attachment_bytes.unwrap_or(DEFAULT_MAX_ATTACHMENT_BYTES),
+        history_followups: match n.history_followups.unwrap_or(3) {
+            n @ 0..=MAX_HISTORY_FOLLOWUPS => n as usize,
+            other => {
+                return Err(err(
+                    "history_followups",
+                    format!("expected 0 to {MAX_HISTORY_FOLLOWUPS} earlier followups to quote, got {other}"),
+                ));
+            }
         },
     })
 }

@@ -124,6 +124,8 @@ pub struct RawNotifications {
     pub notify_technicians_on_new: Option<bool>,
     pub max_per_address_per_hour: Option<u32>,
     pub digest_at: Option<String>,
+    pub max_attachment_bytes: Option<u64>,
+    pub history_followups: Option<u32>,
     pub instance: Option<String>,
     pub retry: Option<RawRetry>,
     // file

@@ -387,3 +387,24 @@ fn the_journey_keys_are_checked_with_a_line_naming_them() {
     assert!(config.advice().is_empty());
     assert_eq!(load(EXAMPLE).expect("example").advice().len(), 1, "check-config advises first_number");
 }
+
+#[test]
+fn notifications_carry_files_up_to_a_limit_and_quote_a_bounded_story() {
+    let example = load(EXAMPLE).expect("example");
+    assert_eq!(example.notifications.max_attachment_bytes, 10 << 20);
+    assert_eq!(example.notifications.history_followups, 3);
+    // The notifications' keys, as config.example.toml writes them ([limits]
+    // has a max_attachment_bytes of its own, above).
+    let with = |key: &str, value: &str| {
+        let written =
+            if key == "history_followups" { "history_followups = 3" } else { "max_attachment_bytes = 10485760" };
+        EXAMPLE.replacen(written, &format!("{key} = {value}"), 1)
+    };
+    let c = load(&with("max_attachment_bytes", "0")).expect("0 means list only");
+    assert_eq!(c.notifications.max_attachment_bytes, 0);
+    assert_eq!(load(&with("history_followups", "10")).expect("ten").notifications.history_followups, 10);
+    let line = error_line(&with("history_followups", "11"));
+    assert!(line.contains("notifications.history_followups") && line.contains("0 to 10"), "{line}");
+    let line = error_line(&with("max_attachment_bytes", "-1"));
+    assert!(line.contains("notifications.max_attachment_bytes"), "{line}");
+}

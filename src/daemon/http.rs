@@ -1,6 +1,7 @@
 //! The optional HTTP listener (`[metrics] listen`): `/healthz` answers 200
 //! when every source and the store are fine and 503 with the reasons
-//! otherwise; `/metrics` is the Prometheus text format. Counts come from the
+//! otherwise; `/metrics` is the Prometheus text format (0.0.4, or
+//! OpenMetrics to a scraper that asks for it: see [`exposition`]). Counts come from the
 //! store, so they agree with the CLI and survive restarts; connection state
 //! and latency come from [`Health`].
 //!
@@ -20,7 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -35,6 +36,8 @@ use tokio_util::sync::CancellationToken;
 use super::health::Health;
 use crate::clock::{Clock, SystemClock};
 use crate::store::{Counts, Store, StoreError};
+
+mod exposition;
 
 /// Connections open at once; a scrape and a health check need one each.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -166,7 +169,7 @@ struct SourceLabel {
     source: String,
 }
 
-async fn metrics(State(state): State<Arc<Endpoints>>) -> impl IntoResponse {
+async fn metrics(State(state): State<Arc<Endpoints>>, request: HeaderMap) -> impl IntoResponse {
     let counts = match counts(&state).await {
         Ok(c) => c,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], format!("{e}\n")),
@@ -217,7 +220,12 @@ async fn metrics(State(state): State<Arc<Endpoints>>) -> impl IntoResponse {
     if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &registry) {
         return (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/plain")], format!("{e}\n"));
     }
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    let accept = request.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if exposition::wants_openmetrics(accept) {
+        (StatusCode::OK, [(header::CONTENT_TYPE, exposition::OPENMETRICS)], text)
+    } else {
+        (StatusCode::OK, [(header::CONTENT_TYPE, exposition::TEXT_004)], exposition::text_004(&text))
+    }
 }
 
 fn age_seconds(since: Option<&str>) -> f64 {

@@ -8,6 +8,9 @@
 //! Only the top of the reply is read, so a `#` further down (a hashtag, a
 //! quoted command, `#3` in a sentence) is text, never an order.
 
+mod errors;
+pub use errors::{CommandError, ErrorKind};
+
 /// One technician command, with its argument as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -56,8 +59,10 @@ impl Command {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommandBlock {
     pub commands: Vec<Command>,
-    /// One line per command that could not be read, for the error reply.
-    pub errors: Vec<String>,
+    /// Each command as it was written (`#Statut en attente`), beside `commands`.
+    pub written: Vec<String>,
+    /// One per command that could not be read, for the error reply.
+    pub errors: Vec<CommandError>,
     /// What remains once the command lines are taken off.
     pub text: String,
 }
@@ -84,8 +89,11 @@ pub fn parse(written: &str) -> CommandBlock {
         }
         for word in split_commands(line) {
             match read(word) {
-                Ok(command) => block.commands.push(command),
-                Err(error) => block.errors.push(error),
+                Ok(command) => {
+                    block.commands.push(command);
+                    block.written.push(word.trim().to_string());
+                }
+                Err(kind) => block.errors.push(CommandError::new(word, kind)),
             }
         }
         lines.next();
@@ -114,7 +122,7 @@ fn split_commands(line: &str) -> Vec<&str> {
     starts.windows(2).map(|w| line[w[0]..w[1]].trim()).collect()
 }
 
-fn read(word: &str) -> Result<Command, String> {
+fn read(word: &str) -> Result<Command, ErrorKind> {
     let body = word.trim_start_matches('#');
     let (name, argument) = match body.split_once(char::is_whitespace) {
         Some((n, a)) => (n, a.trim().to_string()),
@@ -122,10 +130,10 @@ fn read(word: &str) -> Result<Command, String> {
     };
     let name = fold(name);
     let needs = |make: fn(String) -> Command| {
-        if argument.is_empty() { Err(format!("#{name}: expected an argument")) } else { Ok(make(argument.clone())) }
+        if argument.is_empty() { Err(ErrorKind::NeedsArgument) } else { Ok(make(argument.clone())) }
     };
     let plain = |command: Command| {
-        if argument.is_empty() { Ok(command) } else { Err(format!("#{name}: takes no argument, got \"{argument}\"")) }
+        if argument.is_empty() { Ok(command) } else { Err(ErrorKind::TakesNoArgument) }
     };
     match name.as_str() {
         "take" | "prendre" => plain(Command::Take),
@@ -142,7 +150,7 @@ fn read(word: &str) -> Result<Command, String> {
         "cancel" | "annuler" => plain(Command::Cancel),
         "location" | "lieu" => needs(Command::Location),
         "for" | "pour" | "requester" | "demandeur" => needs(Command::For),
-        _ => Err(format!("#{name}: unknown command (#help lists them)")),
+        _ => Err(ErrorKind::Unknown),
     }
 }
 

@@ -4,7 +4,7 @@
 //! be obeyed makes the whole reply an error answer, so that a technician
 //! never has to guess which half of their mail took effect.
 
-use super::commands::{self, Command, fold};
+use super::commands::{self, Command, CommandError, ErrorKind, fold};
 use super::{Assignee, AutoReply, Change, Notice, Plan};
 use crate::config::Config;
 use crate::intake::TicketFacts;
@@ -19,29 +19,42 @@ pub(super) fn plan(facts: &TicketFacts, author: &Mailbox, written: &str, config:
     }
     let mut errors = block.errors.clone();
     let mut work = Work { facts, author, config, plan: Plan::default(), status: None, started: None, solve: false };
-    for command in &block.commands {
-        if let Err(e) = work.obey(command) {
-            errors.push(e);
+    for (command, written) in block.commands.iter().zip(&block.written) {
+        if let Err(kind) = work.obey(command) {
+            errors.push(CommandError::new(written, kind));
         }
     }
     work.plan.text = block.text.clone();
+    // The commands as written, for an error about how they combine.
+    let as_written = |name: &str| {
+        block
+            .commands
+            .iter()
+            .zip(&block.written)
+            .find(|(c, _)| c.name() == name)
+            .map_or(String::new(), |(_, w)| w.clone())
+    };
+    let solve = || {
+        let status_solves = |c: &Command| matches!(c, Command::Status(w) if status_word(w) == Some(Status::Solved));
+        let at = block.commands.iter().position(|c| *c == Command::Solve || status_solves(c));
+        at.map_or_else(|| "#solve".to_string(), |i| block.written[i].clone())
+    };
     if work.solve && work.plan.text.is_empty() {
-        errors.push("#solve: write the solution below the command".into());
+        errors.push(CommandError::new(&solve(), ErrorKind::SolveWithoutText));
     }
     if work.solve && work.plan.private {
-        errors.push("#solve and #private: a solution is sent to the requester, it cannot be private".into());
+        errors.push(CommandError::new(&format!("{} {}", solve(), as_written("private")), ErrorKind::SolvePrivate));
     }
     if work.solve && facts.status.is_finished() {
-        errors.push(format!(
-            "#solve: the ticket is {}; re-open it first with #status assigned",
-            facts.status.label(config.institution.language)
-        ));
+        let status = facts.status.label(config.institution.language);
+        errors.push(CommandError::new(&solve(), ErrorKind::SolveFinished(status)));
     }
     if work.solve && work.status.is_some() {
-        errors.push("#solve and #status: #solve already sets the status to solved".into());
+        errors.push(CommandError::new(&format!("{} {}", solve(), as_written("status")), ErrorKind::SolveAndStatus));
     }
     if !errors.is_empty() {
-        return Err(AutoReply::CommandErrors(errors));
+        let language = config.institution.language;
+        return Err(AutoReply::CommandErrors(errors.iter().map(|e| e.render(language)).collect()));
     }
     Ok(work.finish())
 }
@@ -59,7 +72,7 @@ struct Work<'a> {
 }
 
 impl Work<'_> {
-    fn obey(&mut self, command: &Command) -> Result<(), String> {
+    fn obey(&mut self, command: &Command) -> Result<(), ErrorKind> {
         match command {
             Command::Take => {
                 if !self.facts.technicians.contains(&self.author.address) {
@@ -72,22 +85,17 @@ impl Work<'_> {
             Command::Status(word) => match status_word(word) {
                 Some(Status::Solved) => self.solve = true,
                 Some(status) => self.status = Some(status),
-                None => {
-                    return Err(format!(
-                        "#status {}: expected assigned (en cours), planned (planifié), pending (en attente), solved (résolu), closed (clos) or cancelled (annulé)",
-                        shown(word)
-                    ));
-                }
+                None => return Err(ErrorKind::Status),
             },
             Command::Solve => self.solve = true,
             Command::Private => self.plan.private = true,
             Command::Urgency(word) => {
-                let urgency = level(word).ok_or_else(|| level_error("urgency", word))?;
+                let urgency = level(word).ok_or(ErrorKind::Level)?;
                 let priority = self.config.tickets.priority_matrix.priority(urgency, self.facts.impact);
                 self.plan.changes.push(Change::Urgency { urgency, priority });
             }
             Command::Impact(word) => {
-                let impact = level(word).ok_or_else(|| level_error("impact", word))?;
+                let impact = level(word).ok_or(ErrorKind::Level)?;
                 let priority = self.config.tickets.priority_matrix.priority(self.facts.urgency, impact);
                 self.plan.changes.push(Change::Impact { impact, priority });
             }
@@ -97,29 +105,22 @@ impl Work<'_> {
                     .tickets
                     .categories
                     .resolve_in(path, self.config.institution.language)
-                    .map_err(|e| format!("#category {path}: {e}"))?;
+                    .map_err(ErrorKind::Category)?;
                 self.plan.changes.push(Change::Category(path));
             }
             Command::Type(word) => {
-                let kind = TicketType::parse(word)
-                    .ok_or_else(|| format!("#type {}: expected incident or request (demande)", shown(word)))?;
+                let kind = TicketType::parse(word).ok_or(ErrorKind::Type)?;
                 self.plan.changes.push(Change::Type(kind));
             }
             Command::Cancel => self.status = Some(Status::Cancelled),
             Command::Location(place) => {
                 let place = place.trim();
                 if place.chars().count() > 200 {
-                    return Err(format!("#location {}: at most 200 characters", shown(place)));
+                    return Err(ErrorKind::LocationTooLong);
                 }
                 self.plan.changes.push(Change::Location(place.to_string()));
             }
-            Command::For(target) => {
-                return Err(format!(
-                    "#for {}: only in a new mail, which then opens a ticket for that person; \
-                     on an existing ticket, #observer adds someone",
-                    shown(target)
-                ));
-            }
+            Command::For(_) => return Err(ErrorKind::ForOnTicket),
             Command::Help => {}
         }
         Ok(())
@@ -128,7 +129,7 @@ impl Work<'_> {
     /// `#assign dsi-bai` escalates to a group: the groups and technicians
     /// in charge until now stay on the ticket as observers. `#assign
     /// someone@…` adds a technician beside those in charge.
-    fn assign(&mut self, target: &str) -> Result<(), String> {
+    fn assign(&mut self, target: &str) -> Result<(), ErrorKind> {
         if let Some(group) = self.config.group(target) {
             let name = group.name.clone();
             if self.facts.assigned_groups.iter().any(|g| g.eq_ignore_ascii_case(&name)) {
@@ -157,12 +158,7 @@ impl Work<'_> {
         } else {
             let address = address_in(target).map(|m| m.address).filter(|a| self.config.is_technician(a));
             let Some(address) = address else {
-                let groups: Vec<&str> = self.config.groups.iter().map(|g| g.name.as_str()).collect();
-                return Err(format!(
-                    "#assign {}: no group or technician of that name (groups: {})",
-                    shown(target),
-                    if groups.is_empty() { "none configured".to_string() } else { groups.join(", ") }
-                ));
+                return Err(ErrorKind::Assign(self.config.groups.iter().map(|g| g.name.clone()).collect()));
             };
             if !self.facts.technicians.contains(&address) {
                 let name = self.config.technician_name(&address);
@@ -175,19 +171,16 @@ impl Work<'_> {
         Ok(())
     }
 
-    fn observe(&mut self, target: &str) -> Result<(), String> {
+    fn observe(&mut self, target: &str) -> Result<(), ErrorKind> {
         if let Some(group) = self.config.group(target) {
             if !self.facts.observer_groups.iter().any(|g| g.eq_ignore_ascii_case(&group.name)) {
                 self.plan.changes.push(Change::ObserveGroup(group.name.clone()));
             }
             return Ok(());
         }
-        let not_one = |reason: String| {
-            format!("#observer {}: not a group, nor an address of the institution ({reason})", shown(target))
-        };
-        let who = address_in(target).ok_or_else(|| not_one("not one mail address".into()))?;
+        let who = address_in(target).ok_or_else(|| ErrorKind::Observer("not one mail address".into()))?;
         if let Some(reason) = policy::refusal(Some(&who), &self.config.institution) {
-            return Err(not_one(reason));
+            return Err(ErrorKind::Observer(reason));
         }
         if !self.facts.observers.contains(&who.address) {
             self.plan.changes.push(Change::ObservePerson(who));
@@ -283,10 +276,6 @@ fn level(word: &str) -> Option<u8> {
     }
 }
 
-fn level_error(name: &str, word: &str) -> String {
-    format!("#{name} {}: expected 1 (very low) to 5 (very high)", shown(word))
-}
-
 /// The one address in `#assign a@b`, `#observer Paul <p@b>`; `None` for a
 /// list, a name alone or anything else a mail could not be sent to.
 fn address_in(target: &str) -> Option<Mailbox> {
@@ -300,12 +289,4 @@ fn address_in(target: &str) -> Option<Mailbox> {
         && !address.ends_with('@')
         && !address.contains(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"'));
     valid.then(|| Mailbox::new(address, None))
-}
-
-/// A user's argument as echoed in an error answer: a line, not a page.
-fn shown(argument: &str) -> String {
-    match argument.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &argument[..i]),
-        None => argument.to_string(),
-    }
 }

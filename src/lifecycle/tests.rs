@@ -222,7 +222,7 @@ fn replies_and_what_they_do() {
             REFERENT,
             Technician,
             "#assign dsi-reseau",
-            "errors: #assign dsi-reseau: no group or technician of that name (groups: referents-lsu, dsi-bai)",
+            "errors: « #assign dsi-reseau » : aucun groupe ni technicien de ce nom (groupes : referents-lsu, dsi-bai)",
         ),
         (
             "one bad command and none is obeyed",
@@ -230,7 +230,7 @@ fn replies_and_what_they_do() {
             REFERENT,
             Technician,
             "#take\n#urgency 9",
-            "errors: #urgency 9: expected 1 (very low) to 5 (very high)",
+            "errors: « #urgency 9 » : le niveau va de 1 (très bas) à 5 (très haut)",
         ),
         (
             "a solution needs its text",
@@ -238,7 +238,7 @@ fn replies_and_what_they_do() {
             REFERENT,
             Technician,
             "#solve",
-            "errors: #solve: write the solution below the command",
+            "errors: « #solve » : écrivez la solution sous la commande",
         ),
         (
             "an outsider cannot observe",
@@ -246,7 +246,7 @@ fn replies_and_what_they_do() {
             REFERENT,
             Technician,
             "#observer x@gmail.com",
-            "errors: #observer x@gmail.com: not a group, nor an address of the institution (sender domain gmail.com is not in institution.allowed_domains)",
+            "errors: « #observer x@gmail.com » : ni un groupe, ni une adresse de l'établissement",
         ),
         (
             "the requester accepts and the ticket closes",
@@ -334,7 +334,7 @@ fn replies_and_what_they_do() {
             REFERENT,
             Technician,
             "#solve\nEncore une chose.",
-            "errors: #solve: the ticket is Clos; re-open it first with #status assigned",
+            "errors: « #solve » : le ticket est Clos ; rouvrez-le d'abord avec #statut en cours",
         ),
         (
             "an observer named with a display name",
@@ -350,7 +350,7 @@ fn replies_and_what_they_do() {
             REFERENT,
             Technician,
             "#observer a@ac-exemple.fr, b@ac-exemple.fr",
-            "errors: #observer a@ac-exemple.fr, b@ac-exemple.fr: not a group, nor an address of the institution (not one mail address)",
+            "errors: « #observer a@ac-exemple.fr, b@ac-exemple.fr » : ni un groupe, ni une adresse de l'établissement",
         ),
         (
             "a late acceptance after the automatic close changes nothing",

@@ -107,8 +107,8 @@ fn answers_to_a_solution_and_what_they_do() {
             REFERENT,
             Technician,
             "#pour marie@ac-exemple.fr",
-            "errors: #for marie@ac-exemple.fr: only in a new mail, which then opens a ticket for that person; \
-             on an existing ticket, #observer adds someone",
+            "errors: « #pour marie@ac-exemple.fr » : seulement dans un nouveau courriel, qui ouvre alors le ticket \
+             pour cette personne ; sur un ticket existant, #observateur ajoute quelqu'un",
         ),
     ];
     let config = config();

@@ -57,6 +57,9 @@ pub struct Attachment {
     /// Lower-case hex SHA-256 of the content; the content's address in the store.
     pub sha256: String,
     pub inline: bool,
+    /// The part's Content-ID (without angle brackets) when it had a usable
+    /// one: an HTML body shows an inline image by it (`cid:`).
+    pub content_id: Option<String>,
     pub content: Vec<u8>,
 }
 

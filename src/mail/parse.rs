@@ -10,7 +10,7 @@ use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, InboundMail, Mailbox, body};
+use super::{InboundMail, Mailbox, body};
 
 mod signals;
 
@@ -335,7 +335,10 @@ fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) 
             defects.push(format!("part {id}: body could not be fully decoded"));
         }
         let piece = match &part.body {
-            PartType::Text(piece) => piece.clone(),
+            PartType::Text(piece) => match flowed_delsp(part) {
+                Some(delsp) => flowed::unflow(piece, delsp).into(),
+                None => piece.clone(),
+            },
             PartType::Html(html) => {
                 if html_left == 0 {
                     cut = true;
@@ -366,6 +369,13 @@ fn readable_text(message: &Message<'_>, ids: &[u32], defects: &mut Vec<String>) 
     head(text, MAX_TEXT_BYTES).to_string()
 }
 
+/// `Some(delsp)` when the part is `text/plain; format=flowed` (RFC 3676).
+fn flowed_delsp(part: &mail_parser::MessagePart<'_>) -> Option<bool> {
+    let ct = part.content_type()?;
+    let flowed = ct.attribute("format").is_some_and(|f| f.trim().eq_ignore_ascii_case("flowed"));
+    flowed.then(|| ct.attribute("delsp").is_some_and(|d| d.trim().eq_ignore_ascii_case("yes")))
+}
+
 /// The first `max` bytes of `s` at most, cut at a line end when there is
 /// one in the last quarter, else at a character boundary.
 pub(super) fn head(s: &str, max: usize) -> &str {
@@ -382,59 +392,10 @@ pub(super) fn head(s: &str, max: usize) -> &str {
     }
 }
 
-fn attachments(message: &Message<'_>, body_parts: &[u32], defects: &mut Vec<String>) -> Vec<Attachment> {
-    let mut out = Vec::new();
-    let files = message.attachments.iter().filter(|id| !body_parts.contains(id)).filter_map(|id| message.part(*id));
-    for (n, part) in files.enumerate() {
-        let content: &[u8] = match &part.body {
-            PartType::Multipart(_) => continue,
-            _ => part.contents(),
-        };
-        if part.is_encoding_problem {
-            defects.push(format!("attachment {}: content could not be fully decoded", n + 1));
-        }
-        let content_type = part
-            .content_type()
-            .map(|ct| match ct.subtype() {
-                Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                None => ct.ctype().to_string(),
-            })
-            .map(|ct| one_line(&ct).to_lowercase())
-            .filter(|ct| !ct.is_empty())
-            .unwrap_or_else(|| "application/octet-stream".into());
-        let filename = match part.attachment_name() {
-            Some(name) => safe_filename(name),
-            None => match &part.body {
-                PartType::Message(m) => safe_filename(&format!("{}.eml", m.subject().unwrap_or("message"))),
-                _ => format!("attachment-{}{}", n + 1, extension_for(&content_type)),
-            },
-        };
-        let inline = part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline"))
-            || (part.content_id().is_some() && part.content_disposition().is_none());
-        out.push(Attachment {
-            filename,
-            size: content.len(),
-            sha256: sha256_hex(content),
-            content_type,
-            inline,
-            content: content.to_vec(),
-        });
-    }
-    out
-}
-
-fn extension_for(content_type: &str) -> &'static str {
-    match content_type {
-        "image/png" => ".png",
-        "image/jpeg" => ".jpg",
-        "image/gif" => ".gif",
-        "application/pdf" => ".pdf",
-        "message/rfc822" => ".eml",
-        "text/plain" => ".txt",
-        "text/html" => ".html",
-        _ => ".bin",
-    }
-}
-
+mod files;
+#[cfg(test)]
+mod files_tests;
+mod flowed;
+use files::attachments;
 #[cfg(test)]
 mod tests;

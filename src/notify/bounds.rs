@@ -57,17 +57,28 @@ pub fn cut(text: &str, max: usize) -> Option<&str> {
 /// its head and a note, in the notification's language, that the rest is on
 /// the ticket (with the ticket's link when there is one).
 pub fn excerpt<'a>(text: &'a str, max: usize, language: Language, url: Option<&str>) -> Cow<'a, str> {
-    let Some(head) = cut(text, max) else {
-        return Cow::Borrowed(text);
-    };
-    let more_kib = (text.len() - head.len()).div_ceil(1024);
+    match cut(text, max) {
+        None => Cow::Borrowed(text),
+        Some(head) => Cow::Owned(with_note(head, text.len() - head.len(), language, url)),
+    }
+}
+
+/// [`excerpt`] of a text read only in part (a stored followup read up to a
+/// bound): `prefix` is its head and `total` its whole length in bytes.
+pub fn excerpt_of(prefix: &str, total: usize, max: usize, language: Language, url: Option<&str>) -> String {
+    let head = cut(prefix, max).unwrap_or(prefix);
+    if total <= head.len() { head.to_string() } else { with_note(head, total - head.len(), language, url) }
+}
+
+fn with_note(head: &str, left: usize, language: Language, url: Option<&str>) -> String {
+    let more_kib = left.div_ceil(1024);
     let note = match (language, url) {
         (Language::Fr, Some(url)) => format!("[…] La suite de ce texte ({more_kib} Ko) est sur le ticket : {url}"),
         (Language::Fr, None) => format!("[…] La suite de ce texte ({more_kib} Ko) est sur le ticket."),
         (Language::En, Some(url)) => format!("[…] The rest of this text ({more_kib} KiB) is on the ticket: {url}"),
         (Language::En, None) => format!("[…] The rest of this text ({more_kib} KiB) is on the ticket."),
     };
-    Cow::Owned(format!("{}\n\n{note}", head.trim_end()))
+    format!("{}\n\n{note}", head.trim_end())
 }
 
 /// `text` on one line (every control character, line breaks included,
@@ -121,6 +132,13 @@ pub fn message_id(id: &str) -> Option<&str> {
     plain.then_some(id)
 }
 
+/// A Content-ID fit to be written in a header again: the plain token a
+/// Message-ID may be, or one without `@` (Apple Mail writes UUIDs).
+pub fn content_id(id: &str) -> Option<&str> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.@[]".contains(c);
+    (!id.is_empty() && id.len() <= MAX_MESSAGE_ID_BYTES && id.chars().all(allowed)).then_some(id)
+}
+
 /// The quoted text of a request or followup: an excerpt past
 /// [`MAX_QUOTED_BYTES`], with the link to the rest.
 fn quoted(text: &str, language: Language, url: &str) -> String {
@@ -168,6 +186,27 @@ pub(super) fn trigger(t: &Trigger, language: Language, url: &str) -> Trigger {
         previous_status: t.previous_status,
         errors: t.errors.iter().take(MAX_ERRORS).map(|e| one_line(e, MAX_ERROR_CHARS)).collect(),
         quote: t.quote,
+        files: t
+            .files
+            .iter()
+            .map(|f| super::FileNote { filename: one_line(&f.filename, MAX_TITLE_CHARS), ..f.clone() })
+            .collect(),
+        history: t
+            .history
+            .iter()
+            .map(|h| super::HistoryNote {
+                author: h.author.bounded(),
+                body: excerpt_of(
+                    &h.body,
+                    h.total_bytes,
+                    MAX_QUOTED_BYTES,
+                    language,
+                    Some(url).filter(|u| !u.is_empty()),
+                ),
+                total_bytes: h.body.len().min(h.total_bytes),
+                ..h.clone()
+            })
+            .collect(),
     }
 }
 

@@ -12,14 +12,17 @@ use serde::Serialize;
 use super::bounds::{self, MAX_NAME_CHARS, MAX_TITLE_CHARS};
 use super::digest::StaffMember;
 use super::recipients::{Audience, GroupAudience, recipients};
-use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger};
+use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger, story};
+
+mod sample;
 use crate::config::Config;
 use crate::intake::thread::MessageIds;
 use crate::lifecycle::Assignee;
 use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{SEPARATOR_EN, SEPARATOR_FR};
 use crate::store::OutboxRow;
-use crate::ticket::{Event, Language, Role, Status, TicketType, display_number, level_label};
+use crate::ticket::{Event, Language, Role, display_number, level_label};
+pub(crate) use sample::sample_context;
 
 /// Everything needed to compose notifications, prepared once per configuration.
 pub struct Notifier {
@@ -39,6 +42,10 @@ pub struct Notifier {
     pub(super) staff: Vec<StaffMember>,
     notify_technicians_on_new: bool,
     auto_close_days: u32,
+    /// The most bytes of files one notification carries.
+    max_attachment_bytes: u64,
+    /// How many earlier public followups a notification quotes.
+    history_followups: usize,
 }
 
 impl Notifier {
@@ -81,6 +88,8 @@ impl Notifier {
             staff: super::digest::staff(config),
             notify_technicians_on_new: config.notifications.notify_technicians_on_new,
             auto_close_days: config.tickets.auto_close_days,
+            max_attachment_bytes: config.notifications.max_attachment_bytes,
+            history_followups: config.notifications.history_followups,
         })
     }
 
@@ -89,6 +98,11 @@ impl Notifier {
     pub fn is_staff(&self, address: &str) -> bool {
         self.technicians.iter().chain(self.groups.iter().flat_map(|g| &g.people)).any(|p| p.email == address)
             || self.staff.iter().any(|s| s.person.email == address)
+    }
+
+    /// How many earlier public followups a notification quotes.
+    pub fn history_followups(&self) -> usize {
+        self.history_followups
     }
 
     /// mailgate's own address: the author of what the daemon does by itself.
@@ -180,8 +194,23 @@ impl Notifier {
         if !trigger.quote {
             // An unauthenticated sender's words are not relayed: the
             // notification says what happened, the ticket holds the text.
+            // Nor are their files.
             ticket.description.clear();
             trigger.followup = None;
+            trigger.files.clear();
+        }
+        // People are greeted and named by the name the configuration gives
+        // them, whatever name (or none) a mail gave.
+        for person in std::iter::once(&mut ticket.requester).chain(&mut ticket.observers).chain(&mut ticket.technicians)
+        {
+            self.name_known(person);
+        }
+        if let Some(name) = self.known_name(&trigger.author.address) {
+            trigger.author.name = Some(name.to_string());
+        }
+        trigger.history.truncate(self.history_followups);
+        for h in &mut trigger.history {
+            self.name_known(&mut h.author);
         }
         let (ticket, trigger) = (&ticket, &trigger);
         let subject = self.subject(ticket);
@@ -190,11 +219,31 @@ impl Notifier {
         let mut references: Vec<String> = ticket.origin_message_id.iter().cloned().collect();
         references.push(root);
         let in_reply_to = Some(trigger.message_id.clone()).filter(|id| !id.is_empty());
+        let (files, attachments) = self.files(event, trigger, &url);
+        // The same for every recipient: built once.
+        let story = match event {
+            Event::CommandError | Event::Help | Event::DailyDigest => None,
+            _ => {
+                let groups: Vec<String> = ticket.assigned_groups.iter().map(|g| self.group_label(g)).collect();
+                let handlers = story::Handlers { groups: &groups, technicians: &ticket.technicians };
+                Some(story::block(self.language, &handlers, &files, &trigger.history))
+            }
+        };
         recipients(event, ticket, trigger, &audience)
             .into_iter()
-            .map(|(recipient, role)| {
+            .map(|(mut recipient, role)| {
+                self.name_known(&mut recipient);
+                if recipient.name.is_none() {
+                    // Not configured: the name their own mails gave, if any.
+                    recipient.name = ticket_name(ticket, &recipient.email);
+                }
                 let context = self.context(ticket, trigger, &recipient, role, &url, &subject, separator);
-                let text = format!("{separator}\n\n{}\n", self.templates.render_text(event, &context).trim_end());
+                let body = self.templates.render_text(event, &context);
+                let body = match &story {
+                    Some(block) => story::insert_above_signature(&body, block),
+                    None => body,
+                };
+                let text = format!("{separator}\n\n{}\n", body.trim_end());
                 Notification {
                     ticket: Some(ticket.id),
                     event,
@@ -208,9 +257,50 @@ impl Notifier {
                     text,
                     in_reply_to: in_reply_to.clone(),
                     references: references.clone(),
+                    attachments: attachments.clone(),
                 }
             })
             .collect()
+    }
+
+    /// The files a notification of `event` carries: those of the mail when
+    /// the notification passes on what the mail said (a new ticket to the
+    /// staff, a followup, a solution, a note), attached when they fit in
+    /// `notifications.max_attachment_bytes`, else listed. Never on the
+    /// acknowledgment (the requester has their own files) or an answer to
+    /// commands.
+    fn files<'a>(&self, event: Event, trigger: &'a Trigger, url: &'a str) -> (story::Files<'a>, Vec<i64>) {
+        let carries = !trigger.files.is_empty()
+            && match event {
+                Event::TicketNewStaff => true,
+                Event::TicketNew | Event::CommandError | Event::Help | Event::DailyDigest => false,
+                _ => trigger.followup.is_some(),
+            };
+        if !carries {
+            return (story::Files::None, Vec::new());
+        }
+        let total: u64 = trigger.files.iter().map(|f| f.size).sum();
+        if total <= self.max_attachment_bytes {
+            (story::Files::Attached(&trigger.files), trigger.files.iter().map(|f| f.id).collect())
+        } else {
+            (story::Files::Listed { files: &trigger.files, limit: self.max_attachment_bytes, url }, Vec::new())
+        }
+    }
+
+    /// The configured name of a technician, group member or group list.
+    fn known_name(&self, email: &str) -> Option<&str> {
+        self.technicians
+            .iter()
+            .chain(self.groups.iter().flat_map(|g| &g.people))
+            .find(|p| p.email.eq_ignore_ascii_case(email))
+            .and_then(|p| p.name.as_deref())
+            .filter(|n| !n.is_empty())
+    }
+
+    fn name_known(&self, person: &mut Person) {
+        if let Some(name) = self.known_name(&person.email) {
+            person.name = Some(name.to_string());
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -260,8 +350,18 @@ impl Notifier {
             previous_status_label: trigger.previous_status.map(|s| s.label(self.language)),
             errors: &trigger.errors,
             auto_close_days: self.auto_close_days,
+            automatic: trigger.author.address.eq_ignore_ascii_case(&self.own_address),
         })
     }
+}
+
+/// The name a person on `ticket` gave in their mails, when they gave one.
+fn ticket_name(ticket: &TicketContext, email: &str) -> Option<String> {
+    std::iter::once(&ticket.requester)
+        .chain(&ticket.observers)
+        .chain(&ticket.technicians)
+        .find(|p| p.email.eq_ignore_ascii_case(email))
+        .and_then(|p| p.name.clone())
 }
 
 #[derive(Serialize)]
@@ -303,6 +403,8 @@ struct TemplateContext<'a> {
     previous_status_label: Option<&'static str>,
     errors: &'a [String],
     auto_close_days: u32,
+    /// mailgate did it by itself (the automatic close), no person.
+    automatic: bool,
 }
 
 /// A Message-ID part unique to this notification: two notifications never
@@ -313,60 +415,4 @@ fn nonce(ticket: crate::ticket::TicketId, event: Event, recipient: &str, trigger
     let seed =
         format!("{ticket}|{}|{recipient}|{}|{at}|{n}|{}", event.as_str(), trigger.message_id, std::process::id());
     sha256_hex(seed.as_bytes())[..16].to_string()
-}
-
-/// A ticket with every field filled, to check templates at load, and the
-/// lines of a daily digest (`tickets`).
-pub(crate) fn sample_context(language: Language) -> Value {
-    let person = Person { email: "marie.dupont@example.org".into(), name: Some("Marie Dupont".into()) };
-    let ticket = TicketContext {
-        id: 123,
-        title: "Imprimante en panne".into(),
-        description: "Elle ne s'allume plus.".into(),
-        status: Status::New,
-        entity: "Institution".into(),
-        requester: person.clone(),
-        observers: vec![person.clone()],
-        technicians: vec![person.clone()],
-        assigned_groups: vec!["referents-lsu".into()],
-        observer_groups: vec!["dsi-bai".into()],
-        ticket_type: TicketType::Incident,
-        category: Some("Scolarité > LSU".into()),
-        urgency: 3,
-        impact: 3,
-        priority: 3,
-        location: Some("Salle 12".into()),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        origin_message_id: None,
-    };
-    let errors = vec!["#assign x: no group or technician of that name".to_string()];
-    let context = Value::from_serialize(TemplateContext {
-        ticket: TicketForTemplate {
-            number: display_number(123),
-            status_label: Status::New.label(language),
-            type_label: TicketType::Incident.label(language),
-            urgency_label: level_label(3, language),
-            impact_label: level_label(3, language),
-            priority_label: level_label(3, language),
-            assigned_group_labels: vec!["Référents LSU".into()],
-            observer_group_labels: vec!["DSI - BAI".into()],
-            inner: &ticket,
-        },
-        url: "https://helpdesk.example/ticket/123",
-        subject: "[GLPI #0000123] Institution | Nouveau – Imprimante en panne",
-        separator: SEPARATOR_FR,
-        tag: "GLPI",
-        institution: "Institution",
-        language: language.code(),
-        recipient: &person,
-        recipient_role: Role::Requester,
-        author: person.clone(),
-        followup: "Texte du suivi",
-        private: false,
-        assignee: Some(AssigneeForTemplate { name: "Référents LSU".into(), email: None, group: true }),
-        previous_status_label: Some(Status::New.label(language)),
-        errors: &errors,
-        auto_close_days: 7,
-    });
-    context! { text => "Texte", tickets => super::digest::sample_lines(language), ..context }
 }

@@ -210,8 +210,8 @@ impl Notifier {
                     priority_label: level_label(t.priority, self.language),
                     entity: t.entity.clone(),
                     url: self.ticket_url(t.id),
-                    created_on: local_date(&t.created_at, offset),
-                    updated_on: local_date(&t.updated_at, offset),
+                    created_on: local_date(&t.created_at, offset, self.language),
+                    updated_on: local_date(&t.updated_at, offset, self.language),
                     group: line.group.map(|g| self.group_label(g)),
                     unowned: line.unowned,
                 }
@@ -239,15 +239,16 @@ impl Notifier {
             message_id: self.ids.digest(&nonce(&digest.recipient.email, &at)),
             in_reply_to: None,
             references: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 }
 
-/// The date of a stored time on the local calendar; the stored text's own
-/// date when it cannot be read.
-fn local_date(stored: &str, offset: UtcOffset) -> String {
+/// The date of a stored time on the local calendar, as a person writes it
+/// (« 21 février 2026 »); the stored text's own date when it cannot be read.
+fn local_date(stored: &str, offset: UtcOffset, language: Language) -> String {
     match OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339) {
-        Ok(t) => day_of(t.to_offset(offset)),
+        Ok(t) => super::story::prose_date(t.to_offset(offset).date(), language),
         Err(_) => stored.get(..10).unwrap_or(stored).to_string(),
     }
 }

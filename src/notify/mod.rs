@@ -11,6 +11,7 @@ pub mod digest;
 pub mod recipients;
 pub mod sender;
 pub mod smtp;
+pub mod story;
 pub mod templates;
 pub mod transport;
 
@@ -98,6 +99,35 @@ pub struct Trigger {
     /// not when `[trust]` found the sender unauthenticated, so that a forged
     /// sender's text is never relayed under the institution's name.
     pub quote: bool,
+    /// The files the mail brought to the ticket, when they may travel: a new
+    /// ticket's, or a public followup's (never a private one's).
+    pub files: Vec<FileNote>,
+    /// The ticket's latest public followups before this mail, newest first.
+    pub history: Vec<HistoryNote>,
+}
+
+/// A stored file as a notification names or carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileNote {
+    /// The row in `attachments`.
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub inline: bool,
+}
+
+/// An earlier public followup, as a notification quotes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryNote {
+    pub author: Person,
+    pub role: Role,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The head of the text (all of it when short), read up to a bound.
+    pub body: String,
+    /// The whole text's length in bytes.
+    pub total_bytes: usize,
 }
 
 impl Trigger {
@@ -112,6 +142,8 @@ impl Trigger {
             previous_status: None,
             errors: Vec::new(),
             quote: true,
+            files: Vec::new(),
+            history: Vec::new(),
         }
     }
 }
@@ -129,4 +161,7 @@ pub struct Notification {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
+    /// The files (rows of `attachments`) this notification carries, attached
+    /// when it is sent; empty when there are none or they are only listed.
+    pub attachments: Vec<i64>,
 }

@@ -18,7 +18,7 @@ use futures::StreamExt;
 use lettre::message::Mailbox;
 
 use super::Notifier;
-use super::transport::{Transport, build_message};
+use super::transport::Transport;
 use crate::clock::Clock;
 use crate::store::{Delivered, OutboxRow, Store, StoreError};
 
@@ -112,6 +112,7 @@ pub async fn drain<T: Transport>(
     let concurrency = policy.concurrency.max(1);
     let per_send = transport.lease();
     let batch = (concurrency * ROUNDS).min(BATCH);
+    let files = &store.file_reader();
     loop {
         let claimed_at = clock.now();
         // The k-th row waits for at most k / concurrency sends before its
@@ -136,7 +137,7 @@ pub async fn drain<T: Transport>(
                 if clock.now() + per_send > deadline {
                     return (row, None);
                 }
-                let result = match build_message(&row, notifier.html(&row), from) {
+                let result = match super::transport::with_files(&row, files, notifier.html(&row), from) {
                     Ok(message) => transport.send(message).await,
                     Err(e) => Err(e),
                 };

@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use lettre::Address;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentDisposition, ContentId, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::bounds;
 use crate::store::OutboxRow;
+use crate::store::notification_files::OutgoingFile;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum TransportError {
@@ -115,6 +116,20 @@ impl Transport for AnyTransport {
 /// included): the subject on one bounded line, the recipient a bare
 /// address, and only well-formed Message-IDs in In-Reply-To/References.
 pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Message, TransportError> {
+    build_message_with_files(row, html, from, Vec::new())
+}
+
+/// [`build_message`] with the files the row carries (read from the store by
+/// [`crate::store::notification_files::FileReader`]): the text and HTML
+/// alternatives first, then each file, an inline one (an image an HTML mail
+/// showed in its text) as an inline part with its Content-ID, the others
+/// as attachments. Each file is encoded once (base64, linear).
+pub fn build_message_with_files(
+    row: &OutboxRow,
+    html: String,
+    from: &Mailbox,
+    files: Vec<OutgoingFile>,
+) -> Result<Message, TransportError> {
     let address: Address = row.recipient.parse().map_err(|e| {
         TransportError::Permanent(format!("recipient \"{}\" is not a valid address: {e}", row.recipient))
     })?;
@@ -146,13 +161,51 @@ pub fn build_message(row: &OutboxRow, html: String, from: &Mailbox) -> Result<Me
             .map_err(|e| TransportError::Permanent(format!("header name {name}: {e}")))?;
         builder = builder.raw_header(HeaderValue::new(name, value.to_string()));
     }
-    builder
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(crlf(&row.body_text)))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(crlf(&html))),
-        )
-        .map_err(|e| TransportError::Permanent(format!("cannot build notification {}: {e}", row.id)))
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(crlf(&row.body_text)))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(crlf(&html)));
+    let body = if files.is_empty() {
+        alternative
+    } else {
+        files
+            .into_iter()
+            .fold(MultiPart::mixed().multipart(alternative), |mixed, file| mixed.singlepart(file_part(file)))
+    };
+    builder.multipart(body).map_err(|e| TransportError::Permanent(format!("cannot build notification {}: {e}", row.id)))
+}
+
+/// One stored file as a MIME part. Its name and type were made safe when
+/// the mail was read; a type lettre cannot write is sent as
+/// `application/octet-stream`.
+fn file_part(file: OutgoingFile) -> SinglePart {
+    let content_type = ContentType::parse(&file.content_type)
+        .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("static type"));
+    let name = bounds::one_line(&file.filename, 200);
+    let mut part = SinglePart::builder().header(content_type);
+    part = if file.inline {
+        part.header(ContentDisposition::inline_with_name(&name))
+    } else {
+        part.header(ContentDisposition::attachment(&name))
+    };
+    if let Some(id) = file.content_id.as_deref().filter(|_| file.inline).and_then(bounds::content_id) {
+        part = part.header(ContentId::from(format!("<{id}>")));
+    }
+    part.body(Body::new(file.bytes))
+}
+
+/// Builds a row's mail with the files it carries, read at send time: only
+/// the messages in flight hold files in memory. A file that cannot be read
+/// now (the database busy) is a temporary failure: the row is tried again.
+pub fn with_files(
+    row: &OutboxRow,
+    files: &crate::store::notification_files::FileReader,
+    html: String,
+    from: &Mailbox,
+) -> Result<Message, TransportError> {
+    let carried = files
+        .files(row.id)
+        .map_err(|e| TransportError::Temporary(format!("cannot read the files of notification {}: {e}", row.id)))?;
+    build_message_with_files(row, html, from, carried)
 }
 
 /// A subject line: the title in it is already bounded when composed; this

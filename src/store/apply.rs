@@ -6,7 +6,7 @@
 use rusqlite::{Connection, params};
 
 use super::changes::{self, ChangeContext};
-use super::{Store, StoreError, put_blob, tickets};
+use super::{Store, StoreError, notification_files, put_blob, tickets};
 use crate::intake::trust::Verdict;
 use crate::intake::{Decision, Outcome};
 use crate::lifecycle::{AutoReply, Change, Notice, Plan};
@@ -168,6 +168,15 @@ fn apply_in(
     if let Some(id) = ticket {
         tx.prepare_cached("UPDATE messages SET ticket_id = ?1 WHERE id = ?2")?.execute(params![id, message_row])?;
         let context = tickets::context(tx, id)?;
+        // What the notifications carry besides their text: the mail's files
+        // that may travel, and the story so far.
+        let (files, history) = (
+            notification_files::of_mail(tx, message_row)?,
+            notification_files::history(tx, id, message_row, notifier.history_followups())?,
+        );
+        for (_, trigger) in &mut events {
+            (trigger.files, trigger.history) = (files.clone(), history.clone());
+        }
         // One mail per person per change: the first event that reaches
         // someone is the one they get.
         let mut reached: Vec<String> = Vec::new();
@@ -188,6 +197,7 @@ fn apply_in(
                 }
                 reached.push(n.recipient.clone());
                 super::outbox::insert(tx, &n, received.at)?;
+                notification_files::link(tx, tx.last_insert_rowid(), &n.attachments)?;
                 notifications += 1;
             }
         }
@@ -418,12 +428,21 @@ fn store_attachments(
     for a in &mail.attachments {
         put_blob(tx, &a.sha256, &a.content)?;
         tx.prepare_cached(
-            "INSERT INTO attachments (ticket_id, followup_id, message_row_id, filename, content_type, size, sha256, inline)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO attachments (ticket_id, followup_id, message_row_id, filename, content_type, size, sha256, inline,
+                                      content_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(
-            params![ticket, followup, message_row, a.filename, a.content_type, a.size as i64, a.sha256, a.inline],
-        )?;
+        .execute(params![
+            ticket,
+            followup,
+            message_row,
+            a.filename,
+            a.content_type,
+            a.size as i64,
+            a.sha256,
+            a.inline,
+            a.content_id
+        ])?;
     }
     Ok(())
 }

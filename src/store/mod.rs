@@ -14,6 +14,7 @@ mod counts;
 mod digest;
 pub mod files;
 mod messages;
+pub mod notification_files;
 mod outbox;
 mod ticket_queries;
 pub mod tickets;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_digest.sql"),
     include_str!("migrations/0005_outbox_lease.sql"),
     include_str!("migrations/0006_message_identity.sql"),
+    include_str!("migrations/0007_notification_files.sql"),
     include_str!("migrations/0009_compressed.sql"),
 ];
 

@@ -67,13 +67,19 @@ fn with_metrics(port: u16) -> Install {
 
 /// A plain HTTP/1.0 GET: (status code, body).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    get_accepting(port, path, None).map(|(status, _, body)| (status, body))
+}
+
+/// A GET with an optional Accept header: the status, the head, the body.
+fn get_accepting(port: u16, path: &str, accept: Option<&str>) -> Option<(u16, String, String)> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n{accept}\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Some((status, body))
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    Some((status, head.to_lowercase(), body.to_string()))
 }
 
 #[test]
@@ -128,7 +134,7 @@ fn sigterm_in_the_middle_of_a_backlog_loses_nothing() {
 }
 
 #[test]
-fn metrics_parse_as_prometheus_text_and_count_what_came_in() {
+fn metrics_parse_as_typed_prometheus_text_and_count_what_came_in() {
     let port = free_port();
     let install = with_metrics(port);
     let daemon = start(&install, &[]);
@@ -141,29 +147,44 @@ fn metrics_parse_as_prometheus_text_and_count_what_came_in() {
     }
     wait_for("three mails recorded", || install.files_in("Maildir/cur").len() == 3);
     wait_for("/healthz to answer", || get(port, "/healthz").is_some_and(|(s, _)| s == 200));
-    let (status, text) = get(port, "/metrics").expect("/metrics answers");
+    let (status, head, text) = get_accepting(port, "/metrics", None).expect("/metrics answers");
+    let prometheus_accept = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3";
+    let (_, om_head, om_text) = get_accepting(port, "/metrics", Some(prometheus_accept)).expect("OpenMetrics");
     stop(&install, daemon);
 
     assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/plain; version=0.0.4; charset=utf-8"), "{head}");
+    assert!(!text.contains("# EOF"), "no OpenMetrics line in the classic text:\n{text}");
+    assert!(om_head.contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8"), "{om_head}");
+    assert!(om_text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF:\n{om_text}");
+    assert!(om_text.contains("# TYPE mailgate_messages counter\n"), "{om_text}");
     let lines = text.lines().map(|l| Ok(l.to_string()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text format");
-    let value = |name: &str, label: Option<(&str, &str)>| -> f64 {
+    // The parser must see each documented counter as a counter and each
+    // gauge as a gauge: an untyped sample is a wrong exposition.
+    let value = |name: &str, label: Option<(&str, &str)>, counter: bool| -> f64 {
         scrape
             .samples
             .iter()
             .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
             .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
-                prometheus_parse::Value::Untyped(v) => v,
-                _ => f64::NAN,
+                prometheus_parse::Value::Counter(v) if counter => v,
+                prometheus_parse::Value::Gauge(v) if !counter => v,
+                ref other => {
+                    panic!("{name} parsed as {other:?}, not a {}:\n{text}", ["gauge", "counter"][usize::from(counter)])
+                }
             })
             .unwrap_or_else(|| panic!("{name} {label:?} missing from:\n{text}"))
     };
-    assert_eq!(value("mailgate_messages_total", Some(("outcome", "ticket_created"))), 2.0);
-    assert_eq!(value("mailgate_messages_total", Some(("outcome", "refused"))), 1.0);
-    assert_eq!(value("mailgate_tickets_opened_total", None), 2.0);
-    assert_eq!(value("mailgate_source_up", Some(("source", "support"))), 1.0);
-    assert!(value("mailgate_source_last_success_timestamp_seconds", Some(("source", "support"))) > 1.7e9);
+    assert_eq!(value("mailgate_messages_total", Some(("outcome", "ticket_created")), true), 2.0);
+    assert_eq!(value("mailgate_messages_total", Some(("outcome", "refused")), true), 1.0);
+    assert_eq!(value("mailgate_tickets_opened_total", None, true), 2.0);
+    assert_eq!(value("mailgate_followups_total", None, true), 0.0);
+    let states = scrape.samples.iter().filter(|s| s.metric == "mailgate_notifications");
+    assert!(states.clone().count() > 0 && states.clone().all(|s| matches!(s.value, prometheus_parse::Value::Gauge(_))));
+    assert!(value("mailgate_outbox_depth", None, false) >= 0.0);
+    assert_eq!(value("mailgate_source_up", Some(("source", "support")), false), 1.0);
+    assert!(value("mailgate_source_last_success_timestamp_seconds", Some(("source", "support")), false) > 1.7e9);
     let histogram_count = scrape.samples.iter().find(|s| s.metric == "mailgate_message_processing_seconds");
     match histogram_count.map(|s| &s.value) {
         Some(prometheus_parse::Value::Histogram(buckets)) => {

@@ -226,7 +226,7 @@ fn a_digest_lists_its_tickets_under_a_subject_and_message_id_that_name_none() {
     let (seven, twelve) = (text.find("[GLPI #0000007]"), text.find("[GLPI #0000012]"));
     assert!(seven.is_some() && seven < twelve, "the higher priority first: {text}");
     assert!(text.contains("À prendre : groupe DSI – Bureau d'assistance informatique"), "{text}");
-    assert!(text.contains("Ouvert le 2026-02-21"), "dates on the local calendar: {text}");
+    assert!(text.contains("Ouvert le 21 février 2026"), "dates on the local calendar, in French prose: {text}");
     assert!(text.contains("https://assistance.ac-exemple.fr/front/ticket.form.php?id=12"), "{text}");
     assert!(!text.contains("\n\n\n"), "{text}");
 
