@@ -209,10 +209,14 @@ pub enum Event {
     /// To each technician with open tickets, once a day: the list. About
     /// many tickets, so its outbox row names none.
     DailyDigest,
+    /// To a sender whose mail was refused, saying why (an outside address
+    /// when `institution.refusal_reply` is on; a colleague's mail over the
+    /// attachment limit). About no ticket.
+    RefusalReply,
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 13] = [
         Event::TicketNew,
         Event::TicketNewStaff,
         Event::Followup,
@@ -225,6 +229,7 @@ impl Event {
         Event::CommandError,
         Event::Help,
         Event::DailyDigest,
+        Event::RefusalReply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -241,6 +246,7 @@ impl Event {
             Event::CommandError => "command_error",
             Event::Help => "help",
             Event::DailyDigest => "daily_digest",
+            Event::RefusalReply => "refusal_reply",
         }
     }
 

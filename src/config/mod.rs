@@ -59,6 +59,9 @@ pub struct Institution {
     pub name: String,
     pub allowed_domains: Vec<String>,
     pub blocked_addresses: Vec<String>,
+    /// Answer a person writing from outside the institution, once a day,
+    /// with a polite refusal (default off).
+    pub refusal_reply: bool,
     /// The other addresses that reach this mailgate (`lsu-support@…`):
     /// never observers, never notified.
     pub aliases: Vec<String>,
@@ -427,6 +430,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             name: inst.name.trim().to_string(),
             allowed_domains,
             blocked_addresses,
+            refusal_reply: inst.refusal_reply.unwrap_or(false),
             aliases,
             subject_tag,
             ticket_url: inst.ticket_url,

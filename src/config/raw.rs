@@ -75,6 +75,7 @@ pub struct RawInstitution {
     pub blocked_addresses: Vec<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    pub refusal_reply: Option<bool>,
     pub subject_tag: Option<String>,
     pub ticket_url: String,
     pub language: Option<String>,

@@ -79,6 +79,7 @@ fn judge(pipeline: &Pipeline, source: &str, raw: RawMessage) -> Result<Verdict, 
                 }
                 Decision::AutoReply { ticket, reply, .. } => format!("answered on #{ticket}: {reply:?}"),
                 Decision::Refuse { reason } | Decision::Quarantine { reason } => format!("refused: {reason}"),
+                Decision::Decline { reason, to, .. } => format!("refused, {} told why: {reason}", to.address),
                 Decision::Ignore { reason } => format!("ignored: {reason}"),
                 Decision::Duplicate { of } => format!("duplicate of message {of}"),
             };

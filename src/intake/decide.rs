@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::caller::{self, Caller};
 use super::thread::{self, IdKind, MessageIds, ThreadMatch};
 use super::trust::{self, Verdict};
-use super::{Decision, TicketFacts, View, policy};
+use super::{Decision, RefusalNotice, TicketFacts, View, policy};
 use crate::config::{Config, FollowupPolicy, TrustMode};
 use crate::lifecycle::{self, Change};
 use crate::mail::reply;
@@ -50,7 +50,7 @@ impl Intake {
             return Decision::Duplicate { of };
         }
         if let Some(decision) = self.screen(mail) {
-            return decision;
+            return self.tell_outsider(mail, decision);
         }
         if self.config.trust.mode == TrustMode::Enforce
             && !released
@@ -64,11 +64,14 @@ impl Intake {
         }
         let max = self.config.limits.max_attachment_bytes;
         if let Some(big) = mail.attachments.iter().find(|a| a.size as u64 > max) {
-            return Decision::Refuse {
-                reason: format!(
-                    "attachment \"{}\" is {} bytes, over limits.max_attachment_bytes ({max})",
-                    big.filename, big.size
-                ),
+            let reason = format!(
+                "attachment \"{}\" is {} bytes, over limits.max_attachment_bytes ({max})",
+                big.filename, big.size
+            );
+            let notice = RefusalNotice::TooLarge { filename: big.filename.clone(), size: big.size as u64, limit: max };
+            return match mail.from.clone() {
+                Some(to) => Decision::Decline { reason, to, notice },
+                None => Decision::Refuse { reason },
             };
         }
         let Some(from) = mail.from.clone() else {
@@ -107,6 +110,22 @@ impl Intake {
                 });
                 self.new_ticket(mail, from, note, None)
             }
+        }
+    }
+
+    /// A refusal of a plain outside address becomes a [`Decision::Decline`]
+    /// when `institution.refusal_reply` is on; anything else stays as decided.
+    fn tell_outsider(&self, mail: &InboundMail, decision: Decision) -> Decision {
+        let Decision::Refuse { reason } = decision else { return decision };
+        let outsider = mail.from.as_ref().filter(|f| {
+            crate::mail::address::plain(&f.address).is_ok()
+                && !policy::is_institutional(f.domain(), &self.config.institution.allowed_domains)
+        });
+        match outsider {
+            Some(to) if self.config.institution.refusal_reply => {
+                Decision::Decline { reason, to: to.clone(), notice: RefusalNotice::Outside }
+            }
+            _ => Decision::Refuse { reason },
         }
     }
 

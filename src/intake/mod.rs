@@ -82,6 +82,11 @@ pub enum Decision {
     Refuse { reason: String },
     /// Record and drop: a robot (auto-reply, bounce, list) or mailgate itself.
     Ignore { reason: String },
+    /// Record and drop like [`Decision::Refuse`], and tell the sender why,
+    /// once a day at most: an outside person (`institution.refusal_reply`)
+    /// or a colleague whose file was over the limit. Never a robot: the
+    /// robot guard runs first.
+    Decline { reason: String, to: Mailbox, notice: RefusalNotice },
     /// Record and hold for an operator: a sender of an allowed domain whose
     /// authenticity could not be established (`trust.mode = "enforce"`).
     /// Never answered; `messages release` lets it through.
@@ -99,11 +104,20 @@ impl Decision {
             // sent): the ticket is unchanged either way.
             Decision::AutoReply { reply: AutoReply::CommandErrors(_), .. } => Outcome::Refused,
             Decision::AutoReply { reply: AutoReply::Help, .. } => Outcome::Ignored,
-            Decision::Refuse { .. } | Decision::Quarantine { .. } => Outcome::Refused,
+            Decision::Refuse { .. } | Decision::Quarantine { .. } | Decision::Decline { .. } => Outcome::Refused,
             Decision::Ignore { .. } => Outcome::Ignored,
             Decision::Duplicate { .. } => Outcome::Duplicate,
         }
     }
+}
+
+/// Why a declined sender is told their mail was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusalNotice {
+    /// A person outside the institution: write from your institutional address.
+    Outside,
+    /// A file over `limits.max_attachment_bytes`.
+    TooLarge { filename: String, size: u64, limit: u64 },
 }
 
 /// What `decide` needs to know of a ticket.

@@ -59,6 +59,7 @@ mod tests {
             allowed_domains: vec!["ac-exemple.fr".into()],
             blocked_addresses: vec!["banni@ac-exemple.fr".into()],
             aliases: vec![],
+            refusal_reply: false,
             subject_tag: "GLPI".into(),
             ticket_url: "https://helpdesk/{id}".into(),
             language: Language::Fr,

@@ -102,6 +102,7 @@ fn summary(d: &Decision) -> String {
         Decision::AutoReply { ticket, .. } => format!("answer on #{ticket}"),
         Decision::Refuse { .. } => "refuse".into(),
         Decision::Quarantine { .. } => "quarantine".into(),
+        Decision::Decline { .. } => "decline".into(),
         Decision::Ignore { .. } => "ignore".into(),
         Decision::Duplicate { of } => format!("duplicate of {of}"),
     }

@@ -58,6 +58,11 @@ impl MessageIds {
         format!("mailgate-{}.digest.{nonce}@{}", self.instance, self.domain)
     }
 
+    /// A refusal answer's id: it names no ticket, like a digest's.
+    pub fn refusal(&self, nonce: &str) -> String {
+        format!("mailgate-{}.refusal.{nonce}@{}", self.instance, self.domain)
+    }
+
     /// What `message_id` is, as far as its form tells.
     pub fn classify(&self, message_id: &str) -> IdKind {
         static MAILGATE: LazyLock<Regex> = LazyLock::new(|| {

@@ -9,6 +9,7 @@ pub mod bounds;
 pub mod compose;
 pub mod digest;
 pub mod recipients;
+pub mod refusal;
 pub mod sender;
 pub mod smtp;
 pub mod story;

@@ -88,9 +88,10 @@ fn apply_in(
             Some(format!("commands not applied, the technician was told why: {}", errors.join("; ")))
         }
         Decision::AutoReply { reply: AutoReply::Help, .. } => Some("#help: the commands were sent back".into()),
-        Decision::Refuse { reason } | Decision::Ignore { reason } | Decision::Quarantine { reason } => {
-            Some(reason.clone())
-        }
+        Decision::Refuse { reason }
+        | Decision::Ignore { reason }
+        | Decision::Quarantine { reason }
+        | Decision::Decline { reason, .. } => Some(reason.clone()),
         Decision::Duplicate { of } => Some(format!("same Message-ID and content as message {of}")),
     };
     let quarantined = matches!(decision, Decision::Quarantine { .. });
@@ -202,7 +203,26 @@ fn apply_in(
             }
         }
     }
+    if let Decision::Decline { to, notice, .. } = decision
+        && decline_answer_due(tx, &to.address, received.at)?
+    {
+        let subject = mail.map(|m| m.subject.as_str()).unwrap_or("");
+        super::outbox::insert(tx, &notifier.refusal(to, notice, subject, received.at), received.at)?;
+        notifications += 1;
+    }
     Ok(Applied { message_row, outcome: decision.outcome(), ticket, reason, notifications })
+}
+
+/// A declined sender is answered at most once a day: a stranger writing ten
+/// times, or a responder answering the answer, is told once.
+fn decline_answer_due(tx: &Connection, address: &str, at: &str) -> Result<bool, StoreError> {
+    let since = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map(|t| crate::clock::rfc3339(t - std::time::Duration::from_secs(86_400)))
+        .unwrap_or_default();
+    let told: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE event = ?1 AND recipient = ?2 AND created_at >= ?3")?
+        .query_row(params![Event::RefusalReply.as_str(), address, since], |r| r.get(0))?;
+    Ok(told == 0)
 }
 
 fn trigger(mail: &InboundMail, author: &Mailbox, role: Role) -> Trigger {

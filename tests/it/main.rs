@@ -19,6 +19,7 @@ mod hostile;
 mod imap;
 mod journeys;
 mod journeys_attachments;
+mod journeys_refusal;
 mod journeys_staff;
 mod journeys_story;
 mod life_cycle;

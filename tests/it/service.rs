@@ -22,7 +22,7 @@ fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    support::free_port()
 }
 
 /// Starts `mailgate run`, its log going to daemon.log in the install

@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,9 +38,9 @@ pub struct Dovecot {
     passwords: Vec<(String, String)>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+#[path = "ports.rs"]
+mod ports;
+pub use ports::free_port;
 
 fn chown(path: &Path, owner: &str) {
     let ok = Command::new("chown").arg(owner).arg(path).status().is_ok_and(|s| s.success());

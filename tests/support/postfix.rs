@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -62,9 +62,8 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 ";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+// The one home of port picking, shared with Dovecot's harness.
+use super::dovecot::free_port;
 
 fn chown(path: &Path, owner: &str) {
     let ok = Command::new("chown").arg(owner).arg(path).status().is_ok_and(|s| s.success());

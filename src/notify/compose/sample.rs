@@ -62,5 +62,8 @@ pub(crate) fn sample_context(language: Language) -> Value {
         auto_close_days: 7,
         automatic: false,
     });
-    context! { text => "Texte", tickets => crate::notify::digest::sample_lines(language), ..context }
+    let refusal = context! {
+        kind => "too_large", filename => "video.mp4", size => "42,0 Mo", limit => "20,0 Mo", subject => "Imprimante",
+    };
+    context! { text => "Texte", tickets => crate::notify::digest::sample_lines(language), refusal, ..context }
 }
