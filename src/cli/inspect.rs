@@ -144,6 +144,13 @@ fn render(t: &TicketDetail, tag: &str, language: Language) -> String {
         }
         say!("");
     }
+    if !t.defects.is_empty() {
+        say!("defects (the raw copies keep everything: mailgate messages raw ID):");
+        for d in &t.defects {
+            say!("  {d}");
+        }
+        say!("");
+    }
     say!("history:");
     let story = t.timeline();
     let who = |e: &TimelineEntry<'_>| match e {

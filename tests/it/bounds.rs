@@ -94,6 +94,8 @@ fn a_pathological_html_body_is_stored_within_its_bounds_and_says_it_was_cut() {
     assert!(deepest <= mailgate::mail::markup::MAX_QUOTE_DEPTH, "quote prefixes do not multiply: {deepest}");
     let defects = install.json(&["messages", "list"])[0]["defects"].to_string();
     assert!(defects.contains("flattened"), "{defects}");
+    let shown = install.ok(&["tickets", "show", "1"]);
+    assert!(shown.contains("defects (") && shown.contains("message 1: HTML nested deeper than 48 levels"), "{shown}");
 }
 
 #[test]

@@ -83,6 +83,9 @@ pub struct TicketDetail {
     pub solutions: Vec<SolutionRecord>,
     pub attachments: Vec<AttachmentInfo>,
     pub history: Vec<HistoryEntry>,
+    /// What could not be read or was cut in the ticket's mails ("message 12:
+    /// the text was cut at 256 KiB…"); their raw copies keep everything.
+    pub defects: Vec<String>,
 }
 
 /// One line of a ticket's story, in [`TicketDetail::timeline`].
@@ -189,6 +192,7 @@ impl Store {
                         solutions: Vec::new(),
                         attachments: Vec::new(),
                         history: Vec::new(),
+                        defects: Vec::new(),
                     })
                 },
             )
@@ -230,6 +234,14 @@ impl Store {
         t.history = of_ticket(c, sql, id, |r| {
             Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, detail: r.get(3)? })
         })?;
+        let sql = "SELECT id, defects FROM messages WHERE ticket_id = ?1 AND defects IS NOT NULL ORDER BY id";
+        let by_message = of_ticket(c, sql, id, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        t.defects = by_message
+            .into_iter()
+            .flat_map(|(message, defects)| {
+                defects.lines().map(move |d| format!("message {message}: {d}")).collect::<Vec<_>>()
+            })
+            .collect();
         Ok(t)
     }
 }
