@@ -7,8 +7,41 @@
 //! through [`for_terminal`], which shows such characters escaped (`\u{1b}`)
 //! instead of obeying them: the operator sees that they were there.
 //! JSON output needs none of this (serde escapes control characters).
+//!
+//! Here too the one home of [`one_line`]: a value from a mail cut to one
+//! bounded line, for a header, a reason or a greeting.
 
 use std::borrow::Cow;
+
+/// `text` on one line (every control character, line breaks included,
+/// becomes a space, runs of spaces one) and at most `max` characters, the
+/// last being `…` when it was cut. Reads at most about `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max.saturating_mul(4)));
+    let mut count = 0;
+    let mut space = false;
+    for c in text.trim().chars() {
+        if c.is_control() || c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        let needed = if space && count > 0 { 2 } else { 1 };
+        if count + needed > max {
+            // More than fits: the last character kept becomes the ellipsis.
+            out.pop();
+            out.push('…');
+            return out;
+        }
+        if space && count > 0 {
+            out.push(' ');
+            count += 1;
+        }
+        space = false;
+        out.push(c);
+        count += 1;
+    }
+    out
+}
 
 /// Unicode's bidirectional formatting characters: embeddings and overrides
 /// (U+202A–U+202E), isolates (U+2066–U+2069), the left-to-right and

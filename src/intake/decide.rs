@@ -306,7 +306,7 @@ impl Intake {
         }
         let first_line = mail.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.contains("=-=-=-="));
         match first_line {
-            Some(line) => self.token.title(&truncate_chars(line, 80)),
+            Some(line) => self.token.title(&crate::text::one_line(line, 81)),
             None => match self.config.institution.language {
                 Language::Fr => "(sans objet)".into(),
                 Language::En => "(no subject)".into(),
@@ -334,12 +334,5 @@ impl Intake {
             }
         }
         observers
-    }
-}
-
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }

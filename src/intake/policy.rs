@@ -30,11 +30,7 @@ pub fn refusal(from: Option<&Mailbox>, institution: &Institution) -> Option<Stri
 
 /// An address as it may be shown in a reason: one line, bounded.
 fn shown(address: &str) -> String {
-    let line: String = address.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
-    match line.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &line[..i]),
-        None => line,
-    }
+    crate::text::one_line(address, 80)
 }
 
 /// `domain` is one of `allowed` or a subdomain of one (`clg-moulin.ac-exemple.fr`).

@@ -79,7 +79,7 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
         to: mailboxes(message.to()),
         cc: mailboxes(message.cc()),
         delivered_to: delivered_to(&message),
-        subject: message.subject().map(|s| truncate_chars(&one_line(s), MAX_SUBJECT_CHARS)).unwrap_or_default(),
+        subject: message.subject().map(|s| crate::text::one_line(s, MAX_SUBJECT_CHARS)).unwrap_or_default(),
         date: message.date().map(|d| d.to_timestamp()),
         in_reply_to: message_ids(message.header_raw("In-Reply-To")),
         references: message_ids(message.header_raw("References")),
@@ -124,13 +124,6 @@ fn is_usable_message_id(id: &str) -> bool {
     id.len() <= MAX_MESSAGE_ID_BYTES
         && id.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
         && id.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','))
-}
-
-pub(super) fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
 
 /// A file name that is safe to show and to use on disk: the last path
@@ -196,7 +189,7 @@ fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     if address.is_empty() || address.len() > MAX_MESSAGE_ID_BYTES {
         return None;
     }
-    let name = addr.name().map(|n| truncate_chars(&one_line(n), MAX_NAME_CHARS));
+    let name = addr.name().map(|n| crate::text::one_line(n, MAX_NAME_CHARS));
     // A plain address is kept in its compared form (lower-case, ASCII
     // domain); any other is kept as written, and the sender policy refuses it.
     let address = super::address::plain(&address).unwrap_or(address);
@@ -278,7 +271,7 @@ fn authentication_results(message: &Message<'_>) -> Vec<String> {
         .headers_raw()
         .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
         .take(MAX_AUTH_RESULTS)
-        .map(|(_, value)| truncate_chars(&one_line(value), MAX_AUTH_RESULT_CHARS))
+        .map(|(_, value)| crate::text::one_line(value, MAX_AUTH_RESULT_CHARS))
         .collect()
 }
 

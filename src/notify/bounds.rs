@@ -81,35 +81,7 @@ fn with_note(head: &str, left: usize, language: Language, url: Option<&str>) -> 
     format!("{}\n\n{note}", head.trim_end())
 }
 
-/// `text` on one line (every control character, line breaks included,
-/// becomes a space, runs of spaces one) and at most `max` characters, the
-/// last being `…` when it was cut. Reads at most about `max` characters.
-pub fn one_line(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max * 4));
-    let mut count = 0;
-    let mut space = false;
-    for c in text.trim().chars() {
-        if c.is_control() || c.is_whitespace() {
-            space = true;
-            continue;
-        }
-        let needed = if space && count > 0 { 2 } else { 1 };
-        if count + needed > max {
-            // More than fits: the last character kept becomes the ellipsis.
-            out.pop();
-            out.push('…');
-            return out;
-        }
-        if space && count > 0 {
-            out.push(' ');
-            count += 1;
-        }
-        space = false;
-        out.push(c);
-        count += 1;
-    }
-    out
-}
+pub use crate::text::one_line;
 
 /// A display name fit for a greeting: one line, at most [`MAX_NAME_CHARS`];
 /// None when nothing is left of it.

@@ -111,11 +111,7 @@ impl CommandError {
 
 /// What a user wrote, as echoed in an error answer: a line, not a page.
 fn shown(written: &str) -> String {
-    let line: String = written.split_whitespace().collect::<Vec<_>>().join(" ");
-    match line.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &line[..i]),
-        None => line,
-    }
+    crate::text::one_line(written, 81)
 }
 
 #[cfg(test)]

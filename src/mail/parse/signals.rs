@@ -5,7 +5,7 @@
 
 use mail_parser::{Message, MimeHeaders, PartType};
 
-use super::{MAX_NAME_CHARS, head, one_line, truncate_chars};
+use super::{MAX_NAME_CHARS, head};
 use crate::mail::{AutomationSignals, MAX_OPENING_BYTES, MAX_PART_FACTS};
 
 pub(super) fn automation_signals(message: &Message<'_>) -> AutomationSignals {
@@ -26,7 +26,7 @@ pub(super) fn automation_signals(message: &Message<'_>) -> AutomationSignals {
         report_type: content_type
             .filter(|_| multipart_report)
             .and_then(|ct| ct.attribute("report-type"))
-            .map(|t| truncate_chars(&one_line(t), 40).to_lowercase()),
+            .map(|t| crate::text::one_line(t, 40).to_lowercase()),
         empty_return_path: message
             .header_raw("Return-Path")
             .is_some_and(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "<>"),
@@ -34,7 +34,7 @@ pub(super) fn automation_signals(message: &Message<'_>) -> AutomationSignals {
         from_name: message
             .from()
             .and_then(|a| a.iter().find_map(|addr| addr.name()))
-            .map(|n| truncate_chars(&one_line(n), MAX_NAME_CHARS))
+            .map(|n| crate::text::one_line(n, MAX_NAME_CHARS))
             .filter(|n| !n.is_empty()),
         robot_header: robot_header(message),
         helpdesk: helpdesk(message),
@@ -62,7 +62,7 @@ const ROBOT_HEADERS: [&str; 5] = [
 fn robot_header(message: &Message<'_>) -> Option<String> {
     ROBOT_HEADERS.iter().find_map(|name| {
         let value = message.header_raw(*name)?;
-        let value = truncate_chars(&one_line(value), 40);
+        let value = crate::text::one_line(value, 40);
         // X-Delivery-Agent names any delivery program; only TMDA's is a robot's.
         (*name != "X-Delivery-Agent" || value.to_ascii_lowercase().starts_with("tmda"))
             .then(|| format!("{name}: {value}"))
@@ -93,7 +93,7 @@ fn helpdesk(message: &Message<'_>) -> Option<(String, String)> {
     for (name, value) in message.headers_raw().take(MAX_HEADERS_SCANNED) {
         let lower = name.to_ascii_lowercase();
         if let Some((_, desk)) = PREFIXES.iter().find(|(prefix, _)| lower.starts_with(prefix)) {
-            return Some(((*desk).to_string(), truncate_chars(&one_line(name), 60)));
+            return Some(((*desk).to_string(), crate::text::one_line(name, 60)));
         }
         if lower == "x-mailer" && value.to_ascii_lowercase().contains("osticket") {
             return Some(("osTicket".into(), "X-Mailer: osTicket".into()));
@@ -117,10 +117,10 @@ fn part_facts(message: &Message<'_>) -> (Vec<String>, Vec<String>) {
                 Some(sub) => format!("{}/{}", ct.ctype(), sub),
                 None => ct.ctype().to_string(),
             };
-            types.push(truncate_chars(&one_line(&ty), 80).to_lowercase());
+            types.push(crate::text::one_line(&ty, 80).to_lowercase());
         }
         if let Some(name) = part.attachment_name() {
-            names.push(truncate_chars(&one_line(name), 200));
+            names.push(crate::text::one_line(name, 200));
         }
     }
     (types, names)
