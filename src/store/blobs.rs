@@ -7,6 +7,8 @@
 //! Reading inflates at most the recorded size, so a damaged or hostile row
 //! cannot inflate beyond what was stored.
 
+use std::cell::RefCell;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
@@ -36,17 +38,41 @@ pub(super) fn put(conn: &Connection, sha256: &str, bytes: &[u8]) -> rusqlite::Re
     Ok(())
 }
 
+thread_local! {
+    // One context per thread, reused: creating one per call was a visible
+    // share of a mail's cost (ZSTD_createCCtx in a profile of run --once).
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
 /// `bytes` compressed, when that saves at least a tenth of them.
 pub(super) fn compress(bytes: &[u8]) -> Option<Vec<u8>> {
-    (bytes.len() >= MIN_COMPRESSED)
-        .then(|| zstd::bulk::compress(bytes, LEVEL).ok())
-        .flatten()
+    if bytes.len() < MIN_COMPRESSED {
+        return None;
+    }
+    COMPRESSOR
+        .with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = zstd::bulk::Compressor::new(LEVEL).ok();
+            }
+            slot.as_mut()?.compress(bytes).ok()
+        })
         .filter(|c| c.len() <= bytes.len() - bytes.len() / 10)
 }
 
 /// What [`compress`] made, inflated to at most `max` bytes.
 pub(super) fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, String> {
-    zstd::bulk::decompress(compressed, max).map_err(|e| e.to_string())
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress(compressed, max).map_err(|e| e.to_string()),
+            None => Err("no zstd context".into()),
+        }
+    })
 }
 
 /// The bytes of a stored blob as they were put; None when there is no such

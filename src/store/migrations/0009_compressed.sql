@@ -4,3 +4,8 @@ ALTER TABLE blobs ADD COLUMN codec TEXT;
 
 -- A notification's body, zstd-compressed (body_text is then empty).
 ALTER TABLE outbox ADD COLUMN body_zstd BLOB;
+
+-- The inbound loop guard counts a sender's answered mails of the last hour
+-- for every mail: by sender first, so that a backlog replayed within an
+-- hour does not make each count scan the whole hour.
+CREATE INDEX messages_sender_received ON messages(sender, received_at);
