@@ -39,6 +39,8 @@ pub mod pipeline;
 pub mod routing;
 pub mod source;
 pub mod store;
+#[cfg(test)]
+mod testing;
 /// Mail-derived text made safe to print on a terminal (escape sequences, bidi controls).
 pub mod text;
 pub mod ticket;

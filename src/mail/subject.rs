@@ -151,19 +151,8 @@ fn cap_chars(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fmt::Debug;
 
-    /// Every row whose result differs, by name, so one run shows them all.
-    fn check<E: Debug, R: PartialEq<E> + Debug>(cases: &[(&str, &str, E)], f: impl Fn(&str) -> R) {
-        let failures: Vec<String> = cases
-            .iter()
-            .filter_map(|(name, input, expected)| {
-                let got = f(input);
-                (got != *expected).then(|| format!("{name}: {input:?} gave {got:?}, expected {expected:?}"))
-            })
-            .collect();
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
-    }
+    use crate::testing::check;
 
     #[test]
     fn prefixes_are_stripped() {

@@ -3,16 +3,7 @@
 
 use super::*;
 
-fn check<R: PartialEq + std::fmt::Debug>(cases: &[(&str, &str, R)], f: impl Fn(&str) -> R) {
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|(name, input, expected)| {
-            let got = f(input);
-            (got != *expected).then(|| format!("{name}: {input:?} gave {got:?}, expected {expected:?}"))
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
+use crate::testing::check;
 
 #[test]
 fn out_of_office_subjects() {
