@@ -63,6 +63,23 @@ pub(super) fn ticket(status: Status, taken: bool) -> TicketFacts {
 }
 
 /// A plan or an answer, in one comparable line.
+/// A row of a plan table: name, the ticket, the author, their role, what
+/// they wrote, and the plan's summary expected.
+pub(super) type PlanCase<'a> = (&'a str, TicketFacts, &'a str, Role, &'a str, &'a str);
+
+/// Plans every row and reports every row whose summary differs.
+pub(super) fn check_plans(cases: Vec<PlanCase<'_>>) {
+    let config = config();
+    let mut failures = Vec::new();
+    for (name, facts, author, role, text, expected) in cases {
+        let got = summary(plan(&facts, &Mailbox::new(author, None), role, text, &config));
+        if got != expected {
+            failures.push(format!("{name}:\n   got {got}\n  want {expected}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 pub(super) fn summary(result: Result<Plan, AutoReply>) -> String {
     let plan = match result {
         Err(AutoReply::Help) => return "help".into(),
@@ -393,13 +410,5 @@ fn replies_and_what_they_do() {
             " => followup \"accepter\"",
         ),
     ];
-    let config = config();
-    let mut failures = Vec::new();
-    for (name, facts, author, role, text, expected) in cases {
-        let got = summary(plan(&facts, &Mailbox::new(author, None), role, text, &config));
-        if got != expected {
-            failures.push(format!("{name}:\n   got {got}\n  want {expected}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_plans(cases);
 }

@@ -2,7 +2,7 @@
 //! commands, as a table: nothing re-opens to nobody, thanks close, and a
 //! technician may cancel or set the location.
 
-use super::tests::{REFERENT, REQUESTER, config, summary, ticket};
+use super::tests::{REFERENT, REQUESTER, check_plans, ticket};
 use super::*;
 
 /// Solved by `solver` without taking it: nobody is its technician.
@@ -111,13 +111,5 @@ fn answers_to_a_solution_and_what_they_do() {
              pour cette personne ; sur un ticket existant, #observateur ajoute quelqu'un",
         ),
     ];
-    let config = config();
-    let mut failures = Vec::new();
-    for (name, facts, author, role, text, expected) in cases {
-        let got = summary(plan(&facts, &Mailbox::new(author, None), role, text, &config));
-        if got != expected {
-            failures.push(format!("{name}:\n   got {got}\n  want {expected}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_plans(cases);
 }

@@ -122,19 +122,8 @@ fn first_lines(text: &str, max_lines: usize) -> impl Iterator<Item = &str> {
 /// `value` on one line, whitespace and control characters collapsed, cut
 /// with `…` when long.
 fn shown(value: &str) -> String {
-    let line = value
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if line.is_empty() {
-        return "(empty)".into();
-    }
-    if line.chars().count() <= MAX_SHOWN_CHARS {
-        return line;
-    }
-    let kept: String = line.chars().take(MAX_SHOWN_CHARS - 1).collect();
-    format!("{}…", kept.trim_end())
+    let line = crate::text::one_line(value, MAX_SHOWN_CHARS);
+    if line.is_empty() { "(empty)".into() } else { line }
 }
 
 #[cfg(test)]
