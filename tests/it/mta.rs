@@ -28,12 +28,20 @@ fn postfix(dovecot: &Dovecot) -> Postfix {
     })
 }
 
-fn wait_for(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
+fn wait_for(what: &str, deadline: Duration, condition: impl FnMut() -> bool) {
+    assert!(wait_until(deadline, condition), "timed out after {deadline:?} waiting for {what}");
+}
+
+/// Whether `condition` came true before `deadline`.
+fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !condition() {
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        if start.elapsed() >= deadline {
+            return false;
+        }
         std::thread::park_timeout(Duration::from_millis(25));
     }
+    true
 }
 
 fn notification(subject: &str, body: &str) -> Vec<u8> {
@@ -127,6 +135,9 @@ fn postfix_restarts_on_the_same_port_with_the_same_queue() {
     dovecot.stop();
     let raw = notification("survivor", "Gardé dans la file pendant l'arrêt.");
     postfix.send(&format!("support@{DOMAIN}"), &[&format!("marie.dupont@{DOMAIN}")], &raw);
+    // Stopped once the mail waits in the deferred queue, the queue a
+    // restart must keep.
+    wait_for("postfix to defer the mail", Duration::from_secs(30), || postfix.log().contains("status=deferred"));
 
     postfix.stop();
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the port is closed");
@@ -135,9 +146,13 @@ fn postfix_restarts_on_the_same_port_with_the_same_queue() {
     postfix.restart();
     assert_eq!(postfix.smtp_port(), port);
 
-    wait_for("the mail kept in the queue across the restart", Duration::from_secs(30), || {
-        !dovecot.list("marie.dupont", "INBOX").is_empty()
-    });
+    let delivered = wait_until(Duration::from_secs(60), || !dovecot.list("marie.dupont", "INBOX").is_empty());
+    assert!(
+        delivered,
+        "the mail kept in the queue was not delivered after the restart\npostfix log:\n{}\ndovecot log:\n{}",
+        postfix.log(),
+        dovecot.log()
+    );
     wait_for("postfix to log the delivery", Duration::from_secs(30), || postfix.log().contains("status=sent"));
     assert_eq!(dovecot.list("marie.dupont", "INBOX").len(), 1);
 }
