@@ -29,12 +29,17 @@
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod desk;
 pub mod fault;
 pub mod intake;
 pub mod lifecycle;
 pub mod mail;
+/// The plain data of notifications, shared by the store and `notify`.
+pub mod news;
 pub mod notify;
 pub mod pipeline;
+/// Who may write to the support address (senders, Cc observers, `#observer` targets).
+pub mod policy;
 /// Where a new ticket goes: the `[[rules]]` that set its category, group and priority.
 pub mod routing;
 pub mod source;

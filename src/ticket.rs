@@ -180,6 +180,35 @@ impl Role {
     }
 }
 
+/// Where an action on a ticket came in: a mail, the web pages, a timer of
+/// the daemon (auto-close), or an operator's command. Recorded with each
+/// history line, so the audit log says which door a change came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Door {
+    Mail,
+    Web,
+    Timer,
+    Cli,
+}
+
+impl Door {
+    pub const ALL: [Door; 4] = [Door::Mail, Door::Web, Door::Timer, Door::Cli];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Door::Mail => "mail",
+            Door::Web => "web",
+            Door::Timer => "timer",
+            Door::Cli => "cli",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Door> {
+        Door::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
 /// What happened to a ticket that someone should hear about, or the daily
 /// digest of several. Each event has one template per language under
 /// `templates/<lang>/<event>.txt`.

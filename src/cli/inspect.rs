@@ -161,7 +161,11 @@ fn render(t: &TicketDetail, tag: &str, language: Language) -> String {
     let width = story.iter().map(|e| who(e).chars().count()).max().unwrap_or(0);
     for entry in &story {
         let (what, body) = match entry {
-            TimelineEntry::History(h) => (describe(&h.action, &h.detail), None),
+            TimelineEntry::History(h) => {
+                // Mail is the usual door; any other (web, timer, cli) is named.
+                let door = if h.door == "mail" { String::new() } else { format!(" (via {})", cell(&h.door, 10)) };
+                (format!("{}{door}", describe(&h.action, &h.detail)), None)
+            }
             TimelineEntry::Followup(f) => {
                 let private = if f.private { ", private" } else { "" };
                 (format!("followup ({}{private})", f.role.as_str()), Some(&f.body))

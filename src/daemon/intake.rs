@@ -17,7 +17,7 @@ use crate::source::{Source, SourceError};
 /// What one source did, for `run --once` and the demo.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SourceReport {
-    pub recorded: Vec<(String, crate::store::Applied)>,
+    pub recorded: Vec<(String, crate::desk::Applied)>,
     pub already_recorded: usize,
     pub left_for_retry: usize,
 }

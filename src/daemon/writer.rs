@@ -20,11 +20,11 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::health::Health;
 use crate::config::Config;
+use crate::desk::QueuedDigest;
 use crate::intake::Intake;
 use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, PipelineError, Processed, Read, read};
 use crate::source::RawMessage;
-use crate::store::QueuedDigest;
 use crate::ticket::TicketId;
 
 type Results = Vec<Result<Processed, PipelineError>>;

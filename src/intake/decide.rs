@@ -7,12 +7,14 @@ use std::sync::Arc;
 use super::caller::{self, Caller};
 use super::thread::{self, IdKind, MessageIds, ThreadMatch};
 use super::trust::{self, Verdict};
-use super::{Decision, RefusalNotice, TicketFacts, View, policy};
+use super::{Decision, RefusalNotice, View};
 use crate::config::{Config, FollowupPolicy, TrustMode};
+use crate::lifecycle::TicketFacts;
 use crate::lifecycle::{self, Change};
 use crate::mail::reply;
 use crate::mail::subject::SubjectToken;
 use crate::mail::{InboundMail, Mailbox, noise};
+use crate::policy;
 use crate::routing::{self, ObserverTarget};
 use crate::ticket::{Language, Role, TicketId};
 

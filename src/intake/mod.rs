@@ -7,16 +7,15 @@
 mod caller;
 mod decide;
 pub mod loop_guard;
-pub mod policy;
 pub mod thread;
 pub mod trust;
 
 pub use decide::Intake;
 
-use crate::lifecycle::{AutoReply, Plan};
+use crate::lifecycle::{AutoReply, Plan, TicketFacts};
 use crate::mail::Mailbox;
 use crate::routing::Routing;
-use crate::ticket::{Role, Status, TicketId};
+use crate::ticket::{Role, TicketId};
 
 /// The recorded fate of a message, as stored and shown in `messages list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -118,37 +117,6 @@ pub enum RefusalNotice {
     Outside,
     /// A file over `limits.max_attachment_bytes`.
     TooLarge { filename: String, size: u64, limit: u64 },
-}
-
-/// What `decide` needs to know of a ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketFacts {
-    pub id: TicketId,
-    pub status: Status,
-    pub requester: String,
-    pub observers: Vec<String>,
-    pub technicians: Vec<String>,
-    pub assigned_groups: Vec<String>,
-    pub observer_groups: Vec<String>,
-    pub urgency: u8,
-    pub impact: u8,
-    /// Who proposed the latest solution: a re-opened ticket goes back to them.
-    pub solver: Option<String>,
-}
-
-impl TicketFacts {
-    /// The role `address` already plays on this ticket, if any.
-    pub fn role_of(&self, address: &str) -> Option<Role> {
-        if self.requester == address {
-            Some(Role::Requester)
-        } else if self.technicians.iter().any(|t| t == address) {
-            Some(Role::Technician)
-        } else if self.observers.iter().any(|o| o == address) {
-            Some(Role::Observer)
-        } else {
-            None
-        }
-    }
 }
 
 /// The store as `decide` reads it. Implemented by the store over SQLite and

@@ -8,6 +8,7 @@ use super::*;
 use crate::config::Config;
 use crate::lifecycle::Change;
 use crate::mail::parse;
+use crate::ticket::Status;
 
 const CONFIG: &str = r#"
 [database]

@@ -73,6 +73,28 @@ impl CommandBlock {
     }
 }
 
+/// The block of commands given by a door that is not a mail (a web form):
+/// already read, each shown as it would be written in a mail, for an error
+/// answer that names it.
+pub fn given(commands: Vec<Command>, text: &str) -> CommandBlock {
+    let written = commands
+        .iter()
+        .map(|c| match c {
+            Command::Assign(a)
+            | Command::Observer(a)
+            | Command::Status(a)
+            | Command::Urgency(a)
+            | Command::Impact(a)
+            | Command::Category(a)
+            | Command::Type(a)
+            | Command::Location(a)
+            | Command::For(a) => format!("#{} {a}", c.name()),
+            _ => format!("#{}", c.name()),
+        })
+        .collect();
+    CommandBlock { commands, written, errors: Vec::new(), text: text.trim().to_string() }
+}
+
 /// Reads the command lines at the top of `written` (the reply without its
 /// quoted history). Several commands may share a line: `#take #private`.
 pub fn parse(written: &str) -> CommandBlock {

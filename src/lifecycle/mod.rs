@@ -10,11 +10,43 @@ mod answer;
 pub mod commands;
 mod technician;
 
+pub use technician::plan as technician_plan;
+
 use crate::config::Config;
-use crate::intake::TicketFacts;
 use crate::mail::Mailbox;
-use crate::ticket::{Role, Status, TicketType, status_after_followup};
-use commands::RequesterAction;
+use crate::ticket::{Role, Status, TicketId, TicketType, status_after_followup};
+pub use commands::RequesterAction;
+
+/// What the life cycle (and `intake::decide`) needs to know of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub id: TicketId,
+    pub status: Status,
+    pub requester: String,
+    pub observers: Vec<String>,
+    pub technicians: Vec<String>,
+    pub assigned_groups: Vec<String>,
+    pub observer_groups: Vec<String>,
+    pub urgency: u8,
+    pub impact: u8,
+    /// Who proposed the latest solution: a re-opened ticket goes back to them.
+    pub solver: Option<String>,
+}
+
+impl TicketFacts {
+    /// The role `address` already plays on this ticket, if any.
+    pub fn role_of(&self, address: &str) -> Option<Role> {
+        if self.requester == address {
+            Some(Role::Requester)
+        } else if self.technicians.iter().any(|t| t == address) {
+            Some(Role::Technician)
+        } else if self.observers.iter().any(|o| o == address) {
+            Some(Role::Observer)
+        } else {
+            None
+        }
+    }
+}
 
 /// One change to a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +126,7 @@ pub fn plan(
     config: &Config,
 ) -> Result<Plan, AutoReply> {
     match role {
-        Role::Technician => technician::plan(facts, author, written, config),
+        Role::Technician => technician::plan(facts, author, commands::parse(written), config),
         Role::Requester => Ok(requester_plan(facts, author, role, written)),
         Role::Observer => Ok(followup_plan(facts, role, written.trim())),
     }
@@ -117,7 +149,26 @@ fn reopen(facts: &TicketFacts) -> Vec<Change> {
 }
 
 fn requester_plan(facts: &TicketFacts, author: &Mailbox, role: Role, written: &str) -> Plan {
-    let text = written.trim().to_string();
+    let action = commands::requester_action(written);
+    let text = written.trim();
+    // "Accepter, merci !" → "merci !": the answer word is not a followup.
+    let said = if action.is_some() { without_first_word(text) } else { text.to_string() };
+    requester_answer(facts, author, role, action, &said, text)
+}
+
+/// What a requester-side answer does, whichever door it came through (a
+/// mail's first word, a web page's button): `action` is the answer (None
+/// for a plain followup), `said` the text that goes with it, and `whole`
+/// the text as written, kept as a followup when the answer does not apply.
+pub fn requester_answer(
+    facts: &TicketFacts,
+    author: &Mailbox,
+    role: Role,
+    action: Option<RequesterAction>,
+    said: &str,
+    whole: &str,
+) -> Plan {
+    let said = said.trim().to_string();
     let answer = |changes: Vec<Change>, text: String, notice: Notice| Plan {
         changes,
         text,
@@ -132,27 +183,24 @@ fn requester_plan(facts: &TicketFacts, author: &Mailbox, role: Role, written: &s
         answer(changes, text, Notice::SolutionRejected)
     };
     let solved = facts.status == Status::Solved;
-    match commands::requester_action(written) {
-        Some(RequesterAction::Accept) if solved => accept(without_first_word(&text)),
-        Some(RequesterAction::Reject) if solved => reject(without_first_word(&text)),
-        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => answer(
-            vec![Change::Status(Status::Cancelled)],
-            without_first_word(&text),
-            Notice::StatusChanged { previous: facts.status },
-        ),
+    match action {
+        Some(RequesterAction::Accept) if solved => accept(said),
+        Some(RequesterAction::Reject) if solved => reject(said),
+        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => {
+            answer(vec![Change::Status(Status::Cancelled)], said, Notice::StatusChanged { previous: facts.status })
+        }
         // "Merci, ça fonctionne !" accepts; any other answer to a solution
         // says it did not solve the problem.
-        None if solved && answer::is_thanks(&text) => accept(text),
-        None if solved => reject(text),
+        None if solved && answer::is_thanks(&said) => accept(said),
+        None if solved => reject(said),
         // A late "accepter" (after the automatic close) or a second
         // "#annuler" must not re-open what it meant to end: what follows the
         // word is kept, and nobody is disturbed for the word alone.
         Some(RequesterAction::Accept | RequesterAction::Cancel) if facts.status.is_finished() => {
-            let text = without_first_word(&text);
-            let notices = if text.is_empty() { Vec::new() } else { vec![Notice::Followup] };
-            Plan { changes: Vec::new(), text, private: false, notices }
+            let notices = if said.is_empty() { Vec::new() } else { vec![Notice::Followup] };
+            Plan { changes: Vec::new(), text: said, private: false, notices }
         }
-        _ => followup_plan(facts, role, &text),
+        _ => followup_plan(facts, role, whole.trim()),
     }
 }
 
@@ -177,7 +225,7 @@ fn followup_plan(facts: &TicketFacts, role: Role, text: &str) -> Plan {
     Plan { changes, text: text.to_string(), private: false, notices: vec![Notice::Followup] }
 }
 
-/// "Accepter, merci !" → "merci !": the answer word is not a followup.
+/// The text after an answer's first word, and its punctuation.
 fn without_first_word(text: &str) -> String {
     let rest = text.split_once(char::is_whitespace).map_or("", |(_, rest)| rest);
     rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ':' | '!' | ';')).to_string()

@@ -4,16 +4,17 @@
 //! be obeyed makes the whole reply an error answer, so that a technician
 //! never has to guess which half of their mail took effect.
 
-use super::commands::{self, Command, CommandError, ErrorKind, fold};
+use super::TicketFacts;
+use super::commands::{Command, CommandBlock, CommandError, ErrorKind, fold};
 use super::{Assignee, AutoReply, Change, Notice, Plan};
 use crate::config::Config;
-use crate::intake::TicketFacts;
-use crate::intake::policy;
 use crate::mail::Mailbox;
+use crate::policy;
 use crate::ticket::{Status, TicketType};
 
-pub(super) fn plan(facts: &TicketFacts, author: &Mailbox, written: &str, config: &Config) -> Result<Plan, AutoReply> {
-    let block = commands::parse(written);
+/// What a technician's commands (`block`: read from a mail by
+/// [`super::commands::parse`], or given by another door) and text do to the ticket.
+pub fn plan(facts: &TicketFacts, author: &Mailbox, block: CommandBlock, config: &Config) -> Result<Plan, AutoReply> {
     if block.commands.contains(&Command::Help) {
         return Err(AutoReply::Help);
     }

@@ -16,10 +16,7 @@ use super::{Person, TicketContext, Trigger};
 use crate::mail::Mailbox;
 use crate::ticket::Language;
 
-/// The quoted text of a request or followup, in bytes of UTF-8. 16 KiB is
-/// several pages: a person reads that much in a mail, and the ticket holds
-/// the rest.
-pub const MAX_QUOTED_BYTES: usize = 16 * 1024;
+pub use crate::news::MAX_QUOTED_BYTES;
 
 /// A display name as greeted ("Bonjour …") or shown in a list.
 pub const MAX_NAME_CHARS: usize = 100;

@@ -63,22 +63,7 @@ pub fn staff(config: &Config) -> Vec<StaffMember> {
     staff
 }
 
-/// An open ticket (not solved, closed or cancelled) as the digest reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenTicket {
-    pub id: TicketId,
-    pub title: String,
-    pub status: Status,
-    pub priority: u8,
-    pub entity: String,
-    /// RFC 3339, UTC, as stored.
-    pub created_at: String,
-    pub updated_at: String,
-    /// Addresses of its technicians.
-    pub technicians: Vec<String>,
-    /// Names of the groups in charge (not the observer groups).
-    pub assigned_groups: Vec<String>,
-}
+pub use crate::news::OpenTicket;
 
 /// One ticket of a digest, and the reader's group through which it is
 /// theirs when no technician has taken it (None: they are its technician,

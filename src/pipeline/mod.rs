@@ -15,12 +15,15 @@ pub use read::Read;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::intake::{Decision, Intake, TicketFacts, View, loop_guard, trust};
+use crate::desk::{self, Act, ActError, Acted, Applied, QueuedDigest};
+use crate::intake::{Decision, Intake, View, loop_guard, trust};
+use crate::lifecycle::TicketFacts;
 use crate::mail::InboundMail;
+use crate::news::Notification;
 use crate::notify::{Notifier, TemplateError};
 use crate::source::RawMessage;
-use crate::store::{Applied, QueuedDigest, Received, Store, StoreError};
-use crate::ticket::TicketId;
+use crate::store::{Received, Store, StoreError};
+use crate::ticket::{Door, TicketId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -29,13 +32,29 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Templates(#[from] TemplateError),
+    /// An action refused (no such ticket, not allowed, commands not
+    /// obeyed); nothing was written.
+    #[error(transparent)]
+    Act(ActError),
+    /// A notification to an address mailgate does not write to.
+    #[error("notification not queued: {0}")]
+    NotQueued(String),
+}
+
+impl From<ActError> for PipelineError {
+    fn from(e: ActError) -> Self {
+        match e {
+            ActError::Store(e) => PipelineError::Store(e),
+            other => PipelineError::Act(other),
+        }
+    }
 }
 
 impl PipelineError {
     pub fn is_transient(&self) -> bool {
         match self {
             PipelineError::Store(e) => e.is_transient(),
-            PipelineError::Templates(_) => false,
+            PipelineError::Templates(_) | PipelineError::Act(_) | PipelineError::NotQueued(_) => false,
         }
     }
 }
@@ -157,7 +176,7 @@ impl Pipeline {
         }
         let now = self.clock.now();
         let cutoff = crate::clock::rfc3339(now - std::time::Duration::from_secs(u64::from(days) * 86_400));
-        let closed = self.store.close_unanswered_solutions(&cutoff, &crate::clock::rfc3339(now), &self.notifier)?;
+        let closed = desk::close_unanswered(&mut self.store, &cutoff, &crate::clock::rfc3339(now), &self.notifier)?;
         for ticket in &closed {
             tracing::info!(ticket, days, "closed: the solution had no answer");
         }
@@ -175,12 +194,46 @@ impl Pipeline {
         if !crate::notify::digest::is_due(local_now, at) {
             return Ok(Vec::new());
         }
-        let queued = self.store.queue_digests(local_now, &self.notifier)?;
+        let queued = desk::queue_digests(&mut self.store, local_now, &self.notifier)?;
         if !queued.is_empty() {
             let tickets: usize = queued.iter().map(|d| d.tickets.len()).sum();
             tracing::info!(digests = queued.len(), tickets, "daily digests queued");
         }
         Ok(queued)
+    }
+
+    /// Applies an action that did not come by mail (a web page's button or
+    /// form), through the same functions as the matching mail
+    /// ([`desk::act`]), in one transaction made durable before returning.
+    pub fn act(&mut self, act: &Act) -> Result<Acted, PipelineError> {
+        let at = self.clock.now_rfc3339();
+        let (intake, notifier) = (self.intake.clone(), self.notifier.clone());
+        let acted = self.store.write(act.door, |tx| desk::act::run(tx, act, intake.config(), &notifier, &at))?;
+        self.store.make_durable()?;
+        tracing::info!(
+            ticket = acted.ticket,
+            door = act.door.as_str(),
+            notifications = acted.notifications,
+            "action applied"
+        );
+        Ok(acted)
+    }
+
+    /// Queues a notification composed elsewhere (a personal link sent to an
+    /// address), made durable before returning; only to a plain address.
+    /// Returns its outbox row.
+    pub fn queue_notification(&mut self, notification: &Notification) -> Result<i64, PipelineError> {
+        let (kept, _) = desk::effects::deliverable(vec![notification.clone()]);
+        if kept.is_empty() {
+            return Err(PipelineError::NotQueued(format!(
+                "its recipient {:?} is not a plain address",
+                crate::text::one_line(&notification.recipient, 80)
+            )));
+        }
+        let at = self.clock.now_rfc3339();
+        let row = self.store.write(Door::Web, |tx| tx.queue_notification(notification, &at))?;
+        self.store.make_durable()?;
+        Ok(row)
     }
 
     /// Runs a stored mail through the pipeline again, after a configuration
@@ -247,7 +300,7 @@ impl Pipeline {
             replay_of: replay.map(|r| r.of),
             trust: verdict.as_ref(),
         };
-        let applied = self.store.apply(&received, mail.as_ref(), &decision, &self.notifier)?;
+        let applied = desk::record_mail(&mut self.store, &received, mail.as_ref(), &decision, &self.notifier)?;
         tracing::info!(
             source,
             message_id = mail.as_ref().map(|m| m.message_id.as_str()).unwrap_or("-"),

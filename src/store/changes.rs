@@ -1,12 +1,14 @@
 //! Applying a [`Plan`]'s changes to a ticket, each with its line in the
 //! ticket's history (who, when, what, from what to what), inside the
-//! transaction of the mail that asked for them. The history is the audit log
+//! transaction of the mail (or web action, or timer) that asked for them. The history is the audit log
 //! `tickets show` prints: every change goes through here and leaves a line.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::Tx;
+
 use super::StoreError;
-use super::tickets::{add_actor, history, set_status};
+use super::tickets::{add_actor, set_status};
 use crate::lifecycle::Change;
 use crate::mail::Mailbox;
 use crate::ticket::{Role, Status, TicketId};
@@ -14,7 +16,7 @@ use crate::ticket::{Role, Status, TicketId};
 /// What the changes are applied for: the ticket, who made them, when, and
 /// the followup carrying the reply's text (the solution's text, for
 /// [`Change::ProposeSolution`]).
-pub(super) struct ChangeContext<'a> {
+pub struct ChangeContext<'a> {
     pub ticket: TicketId,
     pub author: &'a Mailbox,
     pub at: &'a str,
@@ -22,7 +24,7 @@ pub(super) struct ChangeContext<'a> {
     pub followup: Option<i64>,
 }
 
-pub(super) fn apply(tx: &Connection, c: &ChangeContext<'_>, changes: &[Change]) -> Result<(), StoreError> {
+pub(super) fn apply(tx: &Tx<'_>, c: &ChangeContext<'_>, changes: &[Change]) -> Result<(), StoreError> {
     let (ticket, actor, at) = (c.ticket, c.author.address.as_str(), c.at);
     for change in changes {
         match change {
@@ -31,40 +33,44 @@ pub(super) fn apply(tx: &Connection, c: &ChangeContext<'_>, changes: &[Change]) 
                 // by another way (a technician closes it, the requester
                 // cancels, work resumes) is settled, so that it is neither
                 // left waiting nor later recorded as someone else's verdict.
-                let old: String =
-                    tx.prepare_cached("SELECT status FROM tickets WHERE id = ?1")?.query_row([ticket], |r| r.get(0))?;
+                let old: String = tx
+                    .conn
+                    .prepare_cached("SELECT status FROM tickets WHERE id = ?1")?
+                    .query_row([ticket], |r| r.get(0))?;
                 if old == Status::Solved.as_str() && *status != Status::Solved {
-                    decide_solution(tx, c, if *status == Status::Closed { "accepted" } else { "rejected" })?;
+                    decide_solution(tx.conn, c, if *status == Status::Closed { "accepted" } else { "rejected" })?;
                 }
-                set_status(tx, ticket, *status, actor, at)?;
+                set_status(tx.conn, tx.door, ticket, *status, actor, at)?;
             }
             Change::AssignTechnician(who) => {
-                add_actor(tx, ticket, Role::Technician, who)?;
-                history(tx, ticket, at, actor, "assigned", &who.address)?;
+                add_actor(tx.conn, ticket, Role::Technician, who)?;
+                tx.history(ticket, at, actor, "assigned", &who.address)?;
             }
             Change::UnassignTechnician(address) => {
-                tx.prepare_cached("DELETE FROM actors WHERE ticket_id = ?1 AND role = 'technician' AND email = ?2")?
+                tx.conn
+                    .prepare_cached("DELETE FROM actors WHERE ticket_id = ?1 AND role = 'technician' AND email = ?2")?
                     .execute(params![ticket, address])?;
-                history(tx, ticket, at, actor, "unassigned", address)?;
+                tx.history(ticket, at, actor, "unassigned", address)?;
             }
             Change::AssignGroup(name) => {
-                add_group(tx, ticket, "assigned", name)?;
-                history(tx, ticket, at, actor, "group_assigned", name)?;
+                add_group(tx.conn, ticket, "assigned", name)?;
+                tx.history(ticket, at, actor, "group_assigned", name)?;
             }
             Change::UnassignGroup(name) => {
-                tx.prepare_cached(
-                    "DELETE FROM ticket_groups WHERE ticket_id = ?1 AND role = 'assigned' AND group_name = ?2",
-                )?
-                .execute(params![ticket, name])?;
-                history(tx, ticket, at, actor, "group_unassigned", name)?;
+                tx.conn
+                    .prepare_cached(
+                        "DELETE FROM ticket_groups WHERE ticket_id = ?1 AND role = 'assigned' AND group_name = ?2",
+                    )?
+                    .execute(params![ticket, name])?;
+                tx.history(ticket, at, actor, "group_unassigned", name)?;
             }
             Change::ObserveGroup(name) => {
-                add_group(tx, ticket, "observer", name)?;
-                history(tx, ticket, at, actor, "group_observer_added", name)?;
+                add_group(tx.conn, ticket, "observer", name)?;
+                tx.history(ticket, at, actor, "group_observer_added", name)?;
             }
             Change::ObservePerson(who) => {
-                add_actor(tx, ticket, Role::Observer, who)?;
-                history(tx, ticket, at, actor, "observer_added", &who.address)?;
+                add_actor(tx.conn, ticket, Role::Observer, who)?;
+                tx.history(ticket, at, actor, "observer_added", &who.address)?;
             }
             Change::Urgency { urgency, priority } => {
                 set_field(tx, c, "urgency", &urgency.to_string())?;
@@ -79,39 +85,42 @@ pub(super) fn apply(tx: &Connection, c: &ChangeContext<'_>, changes: &[Change]) 
             Change::Location(place) => set_field(tx, c, "location", place)?,
             Change::ProposeSolution => {
                 // A new solution replaces one still waiting for an answer.
-                decide_solution(tx, c, "rejected")?;
-                tx.prepare_cached(
+                decide_solution(tx.conn, c, "rejected")?;
+                tx.conn.prepare_cached(
                     "INSERT INTO solutions (ticket_id, followup_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![ticket, c.followup, actor, c.text, at])?;
                 // The approval delay counts from the latest solution.
-                tx.prepare_cached("UPDATE tickets SET solved_at = ?1 WHERE id = ?2")?.execute(params![at, ticket])?;
-                history(tx, ticket, at, actor, "solution_proposed", "")?;
+                tx.conn
+                    .prepare_cached("UPDATE tickets SET solved_at = ?1 WHERE id = ?2")?
+                    .execute(params![at, ticket])?;
+                tx.history(ticket, at, actor, "solution_proposed", "")?;
             }
             Change::AcceptSolution => {
-                decide_solution(tx, c, "accepted")?;
-                history(tx, ticket, at, actor, "solution_accepted", "")?;
+                decide_solution(tx.conn, c, "accepted")?;
+                tx.history(ticket, at, actor, "solution_accepted", "")?;
             }
             Change::RejectSolution => {
-                decide_solution(tx, c, "rejected")?;
-                history(tx, ticket, at, actor, "solution_rejected", "")?;
+                decide_solution(tx.conn, c, "rejected")?;
+                tx.history(ticket, at, actor, "solution_rejected", "")?;
             }
         }
     }
     Ok(())
 }
 
-fn add_group(tx: &Connection, ticket: TicketId, role: &str, name: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO ticket_groups (ticket_id, role, group_name) VALUES (?1, ?2, ?3)")?
+fn add_group(conn: &Connection, ticket: TicketId, role: &str, name: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO ticket_groups (ticket_id, role, group_name) VALUES (?1, ?2, ?3)")?
         .execute(params![ticket, role, name])?;
     Ok(())
 }
 
 /// Sets one of the ticket's plain fields, with "old -> new" in the history.
 /// `column` is one of a fixed set named by the code above, never user text.
-fn set_field(tx: &Connection, c: &ChangeContext<'_>, column: &'static str, value: &str) -> Result<(), StoreError> {
+fn set_field(tx: &Tx<'_>, c: &ChangeContext<'_>, column: &'static str, value: &str) -> Result<(), StoreError> {
     debug_assert!(["urgency", "impact", "priority", "category", "type", "location"].contains(&column));
     let old: Option<String> = tx
+        .conn
         .prepare_cached(&format!("SELECT CAST({column} AS TEXT) FROM tickets WHERE id = ?1"))?
         .query_row([c.ticket], |r| r.get(0))
         .optional()?
@@ -119,16 +128,17 @@ fn set_field(tx: &Connection, c: &ChangeContext<'_>, column: &'static str, value
     if old.as_deref() == Some(value) {
         return Ok(());
     }
-    tx.prepare_cached(&format!("UPDATE tickets SET {column} = ?1, updated_at = ?2 WHERE id = ?3"))?
+    tx.conn
+        .prepare_cached(&format!("UPDATE tickets SET {column} = ?1, updated_at = ?2 WHERE id = ?3"))?
         .execute(params![value, c.at, c.ticket])?;
     let detail = format!("{} -> {value}", old.as_deref().unwrap_or("-"));
-    history(tx, c.ticket, c.at, &c.author.address, column, &detail)?;
+    tx.history(c.ticket, c.at, &c.author.address, column, &detail)?;
     Ok(())
 }
 
 /// Records the requester's verdict on the solution waiting for one.
-fn decide_solution(tx: &Connection, c: &ChangeContext<'_>, state: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+fn decide_solution(conn: &Connection, c: &ChangeContext<'_>, state: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
         "UPDATE solutions SET state = ?1, decided_at = ?2, decided_by = ?3 WHERE ticket_id = ?4 AND state = 'waiting'",
     )?
     .execute(params![state, c.at, c.author.address, c.ticket])?;

@@ -5,9 +5,12 @@
 //!
 //! Every query binds its parameters; no text from a mail is ever spliced
 //! into SQL.
+//!
+//! The store is a repository: it decides nothing about tickets. Writes go
+//! through a [`Tx`] (one method per row), opened by [`Store::write`] and its
+//! siblings; [`crate::desk`] decides what to write.
 
 mod admin;
-mod apply;
 mod blobs;
 mod changes;
 mod counts;
@@ -16,9 +19,10 @@ pub mod files;
 mod messages;
 pub mod notification_files;
 mod outbox;
+mod rows;
 mod ticket_queries;
 pub mod tickets;
-mod timers;
+mod tx;
 mod view;
 
 use std::path::Path;
@@ -27,15 +31,16 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use admin::{BackupReport, Purged, Stats, Tally};
-pub use apply::{Applied, Received};
+pub use changes::ChangeContext;
 pub use counts::Counts;
-pub use digest::QueuedDigest;
 pub use messages::MessageRecord;
 pub use outbox::{Delivered, OutboxRow, OutboxState};
+pub use rows::Received;
 pub use ticket_queries::{
     AttachmentInfo, FollowupRecord, GroupRecord, HistoryEntry, SolutionRecord, TicketDetail, TicketFilter,
     TicketSummary, TimelineEntry,
 };
+pub use tx::{FollowupRow, NewTicketRow, Tx};
 
 /// Migrations in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[
@@ -47,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_message_identity.sql"),
     include_str!("migrations/0007_notification_files.sql"),
     include_str!("migrations/0009_compressed.sql"),
+    include_str!("migrations/0010_history_door.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +261,12 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         synced?;
         Ok(())
+    }
+
+    /// The connection itself, for the unit tests of the modules above the store.
+    #[cfg(test)]
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {

@@ -13,8 +13,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags, params};
 
 use super::{Store, StoreError};
-use crate::notify::bounds::MAX_QUOTED_BYTES;
-use crate::notify::{FileNote, HistoryNote, Person};
+use crate::news::{FileNote, HistoryNote, MAX_QUOTED_BYTES, Person};
 use crate::ticket::{Role, TicketId};
 
 /// The files mail `message_row` stored that may travel: those of a new
@@ -26,26 +25,40 @@ pub(super) fn of_mail(conn: &Connection, message_row: i64) -> rusqlite::Result<V
          WHERE a.message_row_id = ?1 AND coalesce(f.private, 0) = 0
          ORDER BY a.id",
     )?;
-    let rows = stmt.query_map([message_row], |r| {
-        Ok(FileNote {
-            id: r.get(0)?,
-            filename: r.get(1)?,
-            content_type: r.get(2)?,
-            size: r.get::<_, i64>(3)?.max(0) as u64,
-            inline: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map([message_row], file_note)?;
     rows.collect()
 }
 
+/// The files of `followup` (a web followup's), unless it is private.
+pub(super) fn of_followup(conn: &Connection, followup: i64) -> rusqlite::Result<Vec<FileNote>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.filename, a.content_type, a.size, a.inline
+         FROM attachments a JOIN followups f ON f.id = a.followup_id
+         WHERE a.followup_id = ?1 AND f.private = 0
+         ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([followup], file_note)?;
+    rows.collect()
+}
+
+fn file_note(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileNote> {
+    Ok(FileNote {
+        id: r.get(0)?,
+        filename: r.get(1)?,
+        content_type: r.get(2)?,
+        size: r.get::<_, i64>(3)?.max(0) as u64,
+        inline: r.get(4)?,
+    })
+}
+
 /// The `limit` latest public followups of `ticket`, newest first, leaving
-/// out those of mail `message_row` (the news itself). Each body is read up to
+/// out `except` (the news itself). Each body is read up to
 /// [`MAX_QUOTED_BYTES`] characters, with its whole length, so that a huge
 /// followup costs no more than a quoted one.
 pub(super) fn history(
     conn: &Connection,
     ticket: TicketId,
-    message_row: i64,
+    except: Option<i64>,
     limit: usize,
 ) -> rusqlite::Result<Vec<HistoryNote>> {
     if limit == 0 {
@@ -54,10 +67,10 @@ pub(super) fn history(
     let mut stmt = conn.prepare_cached(
         "SELECT author, author_name, role, created_at, substr(body, 1, ?3), length(CAST(body AS BLOB))
          FROM followups
-         WHERE ticket_id = ?1 AND private = 0 AND coalesce(message_row_id, -1) <> ?2 AND body <> ''
+         WHERE ticket_id = ?1 AND private = 0 AND id <> coalesce(?2, -1) AND body <> ''
          ORDER BY id DESC LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![ticket, message_row, MAX_QUOTED_BYTES as i64 + 1, limit as i64], |r| {
+    let rows = stmt.query_map(params![ticket, except, MAX_QUOTED_BYTES as i64 + 1, limit as i64], |r| {
         let role: String = r.get(2)?;
         Ok(HistoryNote {
             author: Person { email: r.get(0)?, name: r.get(1)? },

@@ -17,7 +17,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
-use crate::notify::Notification;
+use crate::news::Notification;
 use crate::ticket::TicketId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

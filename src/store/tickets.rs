@@ -1,13 +1,13 @@
-//! Tickets, their actors, followups, attachments and history: the writes the
-//! transaction in [`super::apply`] is made of. The reads behind `tickets
+//! Tickets, their actors, followups, attachments and history: the writes a
+//! [`super::Tx`] is made of. The reads behind `tickets
 //! list` and `tickets show` are in [`super::ticket_queries`].
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::mail::Mailbox;
-use crate::notify::{Person, TicketContext};
-use crate::ticket::{Role, Status, TicketId, TicketType};
+use crate::news::{Person, TicketContext};
+use crate::ticket::{Door, Role, Status, TicketId, TicketType};
 
 /// Where `TicketFilter` was first published; `store::TicketFilter` is the path to use.
 pub use super::ticket_queries::TicketFilter;
@@ -23,6 +23,7 @@ pub(super) fn add_actor(conn: &Connection, ticket: TicketId, role: Role, who: &M
 
 pub(super) fn history(
     conn: &Connection,
+    door: Door,
     ticket: TicketId,
     at: &str,
     actor: &str,
@@ -30,14 +31,15 @@ pub(super) fn history(
     detail: &str,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO ticket_history (ticket_id, at, actor, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO ticket_history (ticket_id, at, actor, action, detail, door) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![ticket, at, actor, action, detail])?;
+    .execute(params![ticket, at, actor, action, detail, door.as_str()])?;
     Ok(())
 }
 
 pub(super) fn set_status(
     conn: &Connection,
+    door: Door,
     ticket: TicketId,
     status: Status,
     actor: &str,
@@ -55,7 +57,7 @@ pub(super) fn set_status(
              WHERE id = ?3",
         )?
         .execute(params![status.as_str(), at, ticket])?;
-        history(conn, ticket, at, actor, "status", &format!("{old} -> {status}"))?;
+        history(conn, door, ticket, at, actor, "status", &format!("{old} -> {status}"))?;
     }
     Ok(())
 }
@@ -166,7 +168,7 @@ impl Store {
         if exists.is_none() {
             return Err(StoreError::NotFound(format!("no ticket #{id}")));
         }
-        set_status(&tx, id, status, actor, at)?;
+        set_status(&tx, Door::Cli, id, status, actor, at)?;
         tx.commit()?;
         Ok(())
     }

@@ -3,53 +3,16 @@
 //! ticket rather than losing the mail, and the write that follows surfaces a
 //! persistent database fault.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Store;
-use crate::intake::{TicketFacts, View};
+use crate::intake::View;
+use crate::lifecycle::TicketFacts;
 use crate::ticket::{Status, TicketId};
 
 impl View for Store {
     fn ticket(&self, id: TicketId) -> Option<TicketFacts> {
-        let (status, requester, urgency, impact): (String, String, u8, u8) = self
-            .conn
-            .prepare_cached("SELECT status, requester, urgency, impact FROM tickets WHERE id = ?1")
-            .ok()?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .optional()
-            .ok()??;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT role, group_name FROM ticket_groups WHERE ticket_id = ?1 ORDER BY rowid")
-            .ok()?;
-        let groups: Vec<(String, String)> =
-            stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).ok()?.filter_map(Result::ok).collect();
-        let groups_as = |role: &str| groups.iter().filter(|(r, _)| r == role).map(|(_, g)| g.clone()).collect();
-        let mut stmt =
-            self.conn.prepare_cached("SELECT role, email FROM actors WHERE ticket_id = ?1 ORDER BY rowid").ok()?;
-        let actors: Vec<(String, String)> =
-            stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).ok()?.filter_map(Result::ok).collect();
-        let with_role = |role: &str| actors.iter().filter(|(r, _)| r == role).map(|(_, e)| e.clone()).collect();
-        // The latest solution's author: a re-opened ticket goes back to them.
-        let solver: Option<String> = self
-            .conn
-            .prepare_cached("SELECT author FROM solutions WHERE ticket_id = ?1 ORDER BY id DESC LIMIT 1")
-            .ok()?
-            .query_row([id], |r| r.get(0))
-            .optional()
-            .ok()?;
-        Some(TicketFacts {
-            id,
-            status: Status::parse(&status)?,
-            requester,
-            observers: with_role("observer"),
-            technicians: with_role("technician"),
-            assigned_groups: groups_as("assigned"),
-            observer_groups: groups_as("observer"),
-            urgency,
-            impact,
-            solver,
-        })
+        facts(&self.conn, id).ok().flatten()
     }
 
     /// A mail recorded on a ticket, or a notification this mailgate sent
@@ -81,4 +44,40 @@ impl View for Store {
             .optional()
             .ok()?
     }
+}
+
+/// What the life cycle needs to know of ticket `id`, None when there is none.
+pub(super) fn facts(conn: &Connection, id: TicketId) -> rusqlite::Result<Option<TicketFacts>> {
+    let head: Option<(String, String, u8, u8)> = conn
+        .prepare_cached("SELECT status, requester, urgency, impact FROM tickets WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((status, requester, urgency, impact)) = head else { return Ok(None) };
+    let mut stmt =
+        conn.prepare_cached("SELECT role, group_name FROM ticket_groups WHERE ticket_id = ?1 ORDER BY rowid")?;
+    let groups: Vec<(String, String)> =
+        stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let groups_as = |role: &str| groups.iter().filter(|(r, _)| r == role).map(|(_, g)| g.clone()).collect();
+    let mut stmt = conn.prepare_cached("SELECT role, email FROM actors WHERE ticket_id = ?1 ORDER BY rowid")?;
+    let actors: Vec<(String, String)> =
+        stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let with_role = |role: &str| actors.iter().filter(|(r, _)| r == role).map(|(_, e)| e.clone()).collect();
+    // The latest solution's author: a re-opened ticket goes back to them.
+    let solver: Option<String> = conn
+        .prepare_cached("SELECT author FROM solutions WHERE ticket_id = ?1 ORDER BY id DESC LIMIT 1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(status) = Status::parse(&status) else { return Ok(None) };
+    Ok(Some(TicketFacts {
+        id,
+        status,
+        requester,
+        observers: with_role("observer"),
+        technicians: with_role("technician"),
+        assigned_groups: groups_as("assigned"),
+        observer_groups: groups_as("observer"),
+        urgency,
+        impact,
+        solver,
+    }))
 }

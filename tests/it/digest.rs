@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use mailgate::clock::Clock;
 use mailgate::config::Config;
+use mailgate::desk::Applied;
 use mailgate::intake::Outcome;
 use mailgate::pipeline::{Pipeline, Processed};
-use mailgate::store::{Applied, OutboxRow, Store};
+use mailgate::store::{OutboxRow, Store};
 use rusqlite::Connection;
 use support::{Install, mail};
 use time::{OffsetDateTime, UtcOffset};

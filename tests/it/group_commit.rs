@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use mailgate::config::Config;
+use mailgate::desk::record_mail;
 use mailgate::intake::{Decision, Outcome};
 use mailgate::notify::Notifier;
 use mailgate::store::{Received, Store};
@@ -74,10 +75,13 @@ fn a_failing_mail_rolls_back_alone_and_the_batch_appears_at_make_durable() {
     let reader = Store::open(&path).expect("second connection");
     writer.set_group_commit(true);
 
-    let a = writer.apply(&received("a", b"Subject: a\r\n\r\na\r\n"), None, &refuse(), &notifier).expect("a recorded");
+    let a = record_mail(&mut writer, &received("a", b"Subject: a\r\n\r\na\r\n"), None, &refuse(), &notifier)
+        .expect("a recorded");
     assert_eq!(a.outcome, Outcome::Refused);
-    writer.apply(&received("b", b"Subject: b\r\n\r\nb\r\n"), None, &failing(), &notifier).expect_err("b fails");
-    writer.apply(&received("c", b"Subject: c\r\n\r\nc\r\n"), None, &refuse(), &notifier).expect("c recorded");
+    record_mail(&mut writer, &received("b", b"Subject: b\r\n\r\nb\r\n"), None, &failing(), &notifier)
+        .expect_err("b fails");
+    record_mail(&mut writer, &received("c", b"Subject: c\r\n\r\nc\r\n"), None, &refuse(), &notifier)
+        .expect("c recorded");
     assert!(keys(&reader).is_empty(), "nothing is committed before make_durable");
 
     writer.make_durable().expect("commit and sync");
@@ -92,9 +96,12 @@ fn without_group_commit_each_mail_commits_on_its_own() {
     let mut writer = Store::open(&path).expect("store");
     let mut other = Store::open(&path).expect("second connection");
 
-    writer.apply(&received("a", b"Subject: a\r\n\r\na\r\n"), None, &refuse(), &notifier).expect("a recorded");
-    writer.apply(&received("b", b"Subject: b\r\n\r\nb\r\n"), None, &failing(), &notifier).expect_err("b fails");
+    record_mail(&mut writer, &received("a", b"Subject: a\r\n\r\na\r\n"), None, &refuse(), &notifier)
+        .expect("a recorded");
+    record_mail(&mut writer, &received("b", b"Subject: b\r\n\r\nb\r\n"), None, &failing(), &notifier)
+        .expect_err("b fails");
     // The failure ended its transaction: another connection can write at once.
-    other.apply(&received("c", b"Subject: c\r\n\r\nc\r\n"), None, &refuse(), &notifier).expect("c recorded");
+    record_mail(&mut other, &received("c", b"Subject: c\r\n\r\nc\r\n"), None, &refuse(), &notifier)
+        .expect("c recorded");
     assert_eq!(keys(&other), ["a", "c"]);
 }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use mailgate::clock::SystemClock;
 use mailgate::config::Config;
+use mailgate::desk::Applied;
 use mailgate::intake::Outcome;
 use mailgate::pipeline::{Pipeline, Processed};
-use mailgate::store::{Applied, Store};
+use mailgate::store::Store;
 
 const EXAMPLE: &str = include_str!("../../config.example.toml");
 const GENUINE: &str = "Authentication-Results: mx.ac-exemple.fr; dkim=pass header.d=ac-exemple.fr; dmarc=pass";

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use mailgate::clock::Clock;
 use mailgate::config::Config;
+use mailgate::desk::Applied;
 use mailgate::pipeline::{Pipeline, Processed};
-use mailgate::store::{Applied, Store};
+use mailgate::store::Store;
 use time::OffsetDateTime;
 
 pub const REQUESTER: &str = "secretariat@clg-moulin.ac-exemple.fr";

@@ -33,6 +33,8 @@ pub struct HistoryEntry {
     pub actor: String,
     pub action: String,
     pub detail: String,
+    /// Where the change came in: `mail`, `web`, `timer` or `cli` ([`crate::ticket::Door`]).
+    pub door: String,
 }
 
 /// A group on a ticket: `role` is `assigned` (in charge) or `observer`.
@@ -230,9 +232,9 @@ impl Store {
         t.attachments = of_ticket(c, sql, id, |r| {
             Ok(AttachmentInfo { filename: r.get(0)?, content_type: r.get(1)?, size: r.get(2)?, sha256: r.get(3)? })
         })?;
-        let sql = "SELECT at, actor, action, detail FROM ticket_history WHERE ticket_id = ?1 ORDER BY id";
+        let sql = "SELECT at, actor, action, detail, door FROM ticket_history WHERE ticket_id = ?1 ORDER BY id";
         t.history = of_ticket(c, sql, id, |r| {
-            Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, detail: r.get(3)? })
+            Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, detail: r.get(3)?, door: r.get(4)? })
         })?;
         let sql = "SELECT id, defects FROM messages WHERE ticket_id = ?1 AND defects IS NOT NULL ORDER BY id";
         let by_message = of_ticket(c, sql, id, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
