@@ -50,3 +50,56 @@ mod testing;
 pub mod text;
 pub mod ticket;
 pub mod tls;
+
+/// The crate's layering, checked on its source: two modules must never use
+/// each other, or the rules creep back into the store and the life cycle
+/// into intake.
+#[cfg(test)]
+mod layering {
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file of `src/<module>` and `src/<module>.rs`.
+    fn sources(module: &str) -> Vec<PathBuf> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join(format!("{module}.rs"))];
+        let mut folders = vec![src.join(module)];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files.into_iter().filter(|f| f.is_file()).collect()
+    }
+
+    /// The files of `module` whose code (not its comments) names `crate::<other>`.
+    fn uses(module: &str, other: &str) -> Vec<String> {
+        let needle = format!("crate::{other}");
+        let in_code = |text: String| text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains(&needle));
+        sources(module)
+            .into_iter()
+            .filter(|f| std::fs::read_to_string(f).is_ok_and(in_code))
+            .map(|f| f.display().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn no_two_modules_use_each_other() {
+        assert!(!sources("store").is_empty() && !sources("intake").is_empty(), "the sources are found");
+        for (a, b) in [("intake", "lifecycle"), ("store", "notify"), ("store", "desk"), ("lifecycle", "store")] {
+            let (ab, ba) = (uses(a, b), uses(b, a));
+            assert!(ab.is_empty() || ba.is_empty(), "{a} and {b} use each other: {ab:?} and {ba:?}");
+        }
+    }
+
+    #[test]
+    fn the_store_decides_nothing_it_neither_notifies_nor_plans() {
+        for rules in ["notify", "desk", "routing::route", "lifecycle::plan", "mail::reply"] {
+            assert_eq!(uses("store", rules), Vec::<String>::new(), "the store uses crate::{rules}");
+        }
+    }
+}

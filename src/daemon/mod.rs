@@ -29,7 +29,7 @@ use tokio_util::task::TaskTracker;
 pub use dry_run::{Verdict, dry_run};
 pub use health::{Health, HealthPolicy, SourceHealth};
 pub use intake::{PassError, SourceReport};
-pub use writer::{Writer, WriterError};
+pub use writer::{DeskHandle, Writer, WriterError};
 
 use crate::clock::Clock;
 use crate::config::{Config, MetricsConfig, TransportConfig};
@@ -140,6 +140,11 @@ impl Daemon {
             clock: clock.clone(),
         };
         Ok(Daemon { config, writer, writer_thread, committed, outbox, health, notifier: notifier_tx })
+    }
+
+    /// The web pages' way into the life cycle, through the writer thread.
+    pub fn desk(&self) -> DeskHandle {
+        self.writer.desk()
     }
 
     /// A handle to the writer, for `ingest`.

@@ -21,7 +21,9 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use super::health::Health;
 use crate::config::Config;
 use crate::desk::QueuedDigest;
+use crate::desk::{Act, Acted};
 use crate::intake::Intake;
+use crate::news::Notification;
 use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, PipelineError, Processed, Read, read};
 use crate::source::RawMessage;
@@ -51,6 +53,16 @@ enum Job {
     /// The digest timer: queue the day's digests once their time has come.
     QueueDigests {
         reply: oneshot::Sender<Result<Vec<QueuedDigest>, PipelineError>>,
+    },
+    /// An action from another door (the web): applied and made durable.
+    Act {
+        act: Box<Act>,
+        reply: oneshot::Sender<Result<Acted, PipelineError>>,
+    },
+    /// A notification composed elsewhere (a personal link), queued durably.
+    Queue {
+        notification: Box<Notification>,
+        reply: oneshot::Sender<Result<i64, PipelineError>>,
     },
     /// New rules and templates; answers with the new notifier for the outbox.
     Reload {
@@ -137,6 +149,20 @@ impl Writer {
                         Job::QueueDigests { reply } => {
                             let result = pipeline.queue_digests();
                             if result.as_ref().is_ok_and(|queued| !queued.is_empty()) {
+                                committed.notify_one();
+                            }
+                            let _ = reply.send(result);
+                        }
+                        Job::Act { act, reply } => {
+                            let result = pipeline.act(&act);
+                            if result.as_ref().is_ok_and(|acted| acted.notifications > 0) {
+                                committed.notify_one();
+                            }
+                            let _ = reply.send(result);
+                        }
+                        Job::Queue { notification, reply } => {
+                            let result = pipeline.queue_notification(&notification);
+                            if result.is_ok() {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
@@ -240,9 +266,42 @@ impl Writer {
         Ok(results.pop().ok_or(WriterError::Stopped)??)
     }
 
+    /// A handle for the web pages: their actions and notifications go
+    /// through this same thread, one transaction after another with mail.
+    pub fn desk(&self) -> DeskHandle {
+        DeskHandle { jobs: self.jobs.clone() }
+    }
+
     pub async fn make_durable(&self) -> Result<(), WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::MakeDurable { reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+}
+
+/// The web's way into the life cycle: cheap to clone, one per handler. Each
+/// call is a job of the single writer, applied in one transaction and made
+/// durable before it answers.
+#[derive(Clone)]
+pub struct DeskHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl DeskHandle {
+    /// Applies `act` through the same functions as the matching mail
+    /// ([`crate::pipeline::Pipeline::act`]). A refusal (no such ticket, not
+    /// allowed, commands not obeyed) is `WriterError::Pipeline(PipelineError::Act(_))`.
+    pub async fn act(&self, act: Act) -> Result<Acted, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Act { act: Box::new(act), reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+
+    /// Queues a composed notification (to a plain address only); returns its outbox row.
+    pub async fn queue_notification(&self, notification: Notification) -> Result<i64, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Queue { notification: Box::new(notification), reply };
+        self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 }

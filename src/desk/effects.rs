@@ -231,3 +231,147 @@ pub struct AutoClose {
     pub history: HistoryLine,
     pub event: (Event, Trigger),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::Assignee;
+
+    fn routing(group: Option<&str>, technician: Option<&str>) -> Routing {
+        Routing {
+            rule: Some("lsu".into()),
+            refuse: None,
+            ticket_type: crate::ticket::TicketType::Incident,
+            category: None,
+            urgency: 3,
+            impact: 3,
+            priority: 3,
+            entity: "Académie".into(),
+            location: None,
+            group: group.map(str::to_string),
+            technician: technician.map(str::to_string),
+            observers: vec![ObserverTarget::Group("dsi".into())],
+        }
+    }
+
+    fn notification(recipient: &str, event: Event) -> Notification {
+        Notification {
+            ticket: Some(1),
+            event,
+            recipient: recipient.into(),
+            subject: String::new(),
+            text: String::new(),
+            message_id: String::new(),
+            in_reply_to: None,
+            references: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_ticket_filed_to_a_group_or_a_technician_starts_assigned_otherwise_new() {
+        for (group, technician, status) in [
+            (None, None, Status::New),
+            (Some("referents-lsu"), None, Status::Assigned),
+            (None, Some("alice@ac-exemple.fr"), Status::Assigned),
+        ] {
+            assert_eq!(initial_status(&routing(group, technician)), status, "{group:?} {technician:?}");
+        }
+    }
+
+    #[test]
+    fn the_routing_assigns_then_adds_observer_groups_in_the_rules_name() {
+        let (author, changes) = routing_changes(&routing(Some("referents-lsu"), Some("alice@ac-exemple.fr")));
+        assert_eq!(author.address, "rule:lsu");
+        assert_eq!(
+            changes,
+            [
+                Change::AssignGroup("referents-lsu".into()),
+                Change::AssignTechnician(Mailbox::new("alice@ac-exemple.fr", None)),
+                Change::ObserveGroup("dsi".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_ticket_opened_for_someone_names_the_technician_and_the_requester() {
+        let requester = Mailbox::new("marie@clg.ac-exemple.fr", None);
+        let technician = Mailbox::new("alice@ac-exemple.fr", None);
+        let observer = Mailbox::new("paul@clg.ac-exemple.fr", None);
+        let lines =
+            creation_history("Imprimante", &routing(None, None), &requester, Some(&technician), Some(3), &[observer]);
+        let shown: Vec<_> = lines.iter().map(|l| format!("{} {} {}", l.actor, l.action, l.detail)).collect();
+        assert_eq!(
+            shown,
+            [
+                "alice@ac-exemple.fr created Imprimante (rule lsu) (for marie@clg.ac-exemple.fr)",
+                "alice@ac-exemple.fr previous_ticket suite de GLPI #3",
+                "alice@ac-exemple.fr observer_added paul@clg.ac-exemple.fr",
+            ]
+        );
+    }
+
+    #[test]
+    fn each_notice_becomes_its_event_and_a_private_text_reaches_only_the_staff() {
+        let author = Mailbox::new("alice@ac-exemple.fr", None);
+        let assignee = Assignee::Group("dsi".into());
+        // (notice, private plan, event, text carried, private kept)
+        let table = [
+            (Notice::Followup, true, Event::Followup, true, true),
+            (Notice::Assigned(assignee), true, Event::Assigned, true, false),
+            (Notice::StatusChanged { previous: Status::New }, true, Event::StatusChanged, false, false),
+            (Notice::StatusChanged { previous: Status::New }, false, Event::StatusChanged, true, false),
+            (Notice::Closed, true, Event::Closed, false, false),
+            (Notice::SolutionProposed, false, Event::SolutionProposed, true, false),
+            (Notice::SolutionAccepted, false, Event::SolutionAccepted, true, false),
+            (Notice::SolutionRejected, false, Event::SolutionRejected, true, false),
+        ];
+        for (notice, private, event, carried, kept) in table {
+            let plan = Plan { changes: Vec::new(), text: "note".into(), private, notices: vec![notice.clone()] };
+            let events = plan_events(&plan, &author, Role::Technician, "m@x");
+            let (got, trigger) = &events[0];
+            assert_eq!(*got, event, "{notice:?}");
+            assert_eq!(trigger.followup.is_some(), carried, "{notice:?} private={private}");
+            assert_eq!(trigger.private, kept, "{notice:?} private={private}");
+            assert_eq!(trigger.message_id, "m@x");
+        }
+    }
+
+    #[test]
+    fn one_mail_per_person_per_change_and_only_to_plain_addresses() {
+        let all = vec![
+            notification("alice@ac-exemple.fr", Event::Assigned),
+            notification("marie@clg.ac-exemple.fr", Event::Followup),
+            notification("alice@ac-exemple.fr", Event::Followup),
+            notification("\"a b\"@ac-exemple.fr", Event::Followup),
+        ];
+        let (kept, held) = deliverable(all);
+        let kept: Vec<_> = kept.iter().map(|n| (n.recipient.as_str(), n.event)).collect();
+        assert_eq!(kept, [("alice@ac-exemple.fr", Event::Assigned), ("marie@clg.ac-exemple.fr", Event::Followup)]);
+        assert_eq!(held.len(), 1, "the quoted local part is not plain");
+    }
+
+    #[test]
+    fn a_declined_sender_is_answered_again_after_a_day() {
+        assert_eq!(decline_window_start("2026-03-02T09:00:00Z"), "2026-03-01T09:00:00Z");
+        assert_eq!(decline_window_start("not a date"), "");
+    }
+
+    #[test]
+    fn an_auto_close_accepts_the_solution_closes_and_tells_on_the_thread() {
+        let own = Mailbox::new("support@ac-exemple.fr", None);
+        let close = auto_close(&own, "no answer", "root@x".into());
+        assert_eq!(close.changes, [Change::AcceptSolution, Change::Status(Status::Closed)]);
+        assert_eq!((close.history.action, close.history.detail.as_str()), ("closed_automatically", "no answer"));
+        assert_eq!((close.event.0, close.event.1.message_id.as_str()), (Event::Closed, "root@x"));
+    }
+
+    #[test]
+    fn a_mail_without_a_usable_id_is_answered_as_nothing() {
+        let mut mail = crate::mail::parse::parse(b"From: a@b.fr\r\nSubject: x\r\n\r\nbody\r\n").expect("parsed");
+        mail.message_id_derived = true;
+        assert_eq!(answered(&mail), "");
+        mail.message_id_derived = false;
+        assert_eq!(answered(&mail), mail.message_id);
+    }
+}

@@ -14,6 +14,7 @@ mod cli;
 mod corpus;
 mod daemon;
 mod digest;
+mod doors;
 mod group_commit;
 mod hostile;
 mod imap;
