@@ -11,9 +11,11 @@
 //!    followup on an existing one (with the [`lifecycle`] changes its
 //!    commands or the requester's answer bring), a refusal (a sender outside
 //!    the institution), something to ignore (a robot), or a duplicate;
-//! 4. [`store`] applies the decision in ONE SQLite transaction: the mail's
-//!    record and raw copy, the ticket or followup, the history, and the
-//!    outgoing notifications that [`notify`] composed from templates;
+//! 4. [`desk`] records the decision in ONE SQLite transaction: it asks its
+//!    pure rules ([`desk::effects`]) what the decision writes and who is
+//!    told, and writes the mail's record and raw copy, the ticket or
+//!    followup, the history and the notifications [`notify`] composed
+//!    through the [`store`]'s transaction handle ([`store::Tx`], SQL only);
 //! 5. the source acknowledges the mail, only after that commit;
 //! 6. the outbox sender hands each notification to a
 //!    [`notify::transport::Transport`] (a folder of `.eml` files, or SMTP).
@@ -21,6 +23,11 @@
 //! Whatever the CLI prints from a mail goes through [`text::for_terminal`].
 //!
 //! [`pipeline`] runs steps 2–4 for one mail; [`daemon`] runs the whole loop.
+//! An action from another door (the web, [`desk::Act`]) is planned by the
+//! same [`lifecycle`] functions and applied by the same [`desk`] function as
+//! the matching mail, through [`pipeline::Pipeline::act`] (or the writer
+//! thread's [`daemon::DeskHandle`]). [`news`] holds the plain data the
+//! store and [`notify`] share; neither uses the other's rules.
 //! The rules (parse, decide, compose) are pure and tested as tables; the
 //! edges (sources, store, transports) sit behind small traits.
 

@@ -3,7 +3,7 @@
 //! (`institution.refusal_reply`), a colleague is told their file was over
 //! the limit. About no ticket, like the digest; its Message-ID names none,
 //! so a reply to it is a mail like any other. The once-a-day bound is the
-//! store's (`store::apply`), which knows what was sent.
+//! desk's (`desk::record_mail`, through the store), which knows what was sent.
 
 use minijinja::Value;
 use serde::Serialize;

@@ -87,7 +87,7 @@ impl StoreError {
 
 pub struct Store {
     conn: Connection,
-    /// When set, [`Store::apply`] leaves its transaction open and the
+    /// When set, [`Store::write`] leaves its transaction open and the
     /// next [`Store::make_durable`] commits the whole batch at once.
     group_commit: bool,
 }
