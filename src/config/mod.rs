@@ -32,7 +32,7 @@ use raw::RawConfig;
 pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
 pub use sources::{ImapConfig, MaildirConfig, SourceConfig};
-pub use trust::{Trust, TrustMode};
+pub use trust::{EvidenceKind, Trust, TrustMode};
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -422,6 +422,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         }
     };
 
+    let trust = trust::validate(raw.trust, limits.max_read_seconds).map_err(|(k, m)| invalid(&k, m))?;
     Ok(Config {
         file: file.to_path_buf(),
         database_path: resolve(&raw.database.path),
@@ -447,7 +448,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         rules,
         logging: Logging { level, format },
         metrics,
-        trust: trust::validate(raw.trust).map_err(|(k, m)| invalid(&k, m))?,
+        trust,
         warnings,
     })
 }

@@ -25,6 +25,7 @@ pub struct Intake {
     token: SubjectToken,
     own_address: String,
     ids: MessageIds,
+    dkim: Option<trust::dkim::Verifier>,
 }
 
 impl Intake {
@@ -33,12 +34,18 @@ impl Intake {
             token: SubjectToken::new(&config.institution.subject_tag),
             own_address: config.notifications.own_address(),
             ids: MessageIds::new(&config.notifications.instance, &config.notifications.message_id_domain()),
+            dkim: config.trust.verifies_dkim().then(|| trust::dkim::Verifier::new(&config.trust)),
             config,
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The DKIM verifier, when `[trust]` counts DKIM as evidence.
+    pub fn dkim(&self) -> Option<&trust::dkim::Verifier> {
+        self.dkim.as_ref()
     }
 
     pub fn decide(&self, mail: &InboundMail, view: &dyn View) -> Decision {

@@ -11,6 +11,17 @@
 //! domain is aligned with the From domain (the same domain, or one a
 //! subdomain of the other) passes. Mail handed over by a configured trusted
 //! relay (internal submission) passes without a header.
+//!
+//! With `trust.evidence` naming `"dkim"`, mailgate's own DKIM verification
+//! ([`dkim`]) counts too: a genuine signature whose domain is aligned with
+//! the From domain passes, whatever the header says. Either proof is
+//! enough. A key that could not be looked up proves nothing: the mail
+//! fails, with `dkim=temperror` in the reason, so that enforce mode holds
+//! it in quarantine rather than lose it or let it through; `messages
+//! replay` verifies it again once DNS answers, `messages release` vouches
+//! for it. SPF and DMARC are not evaluated by mailgate: SPF needs the
+//! address of the client that connected to the MX, which a mailbox reader
+//! does not know; they come from `Authentication-Results` only.
 
 use crate::config::{Trust, TrustMode};
 use crate::mail::InboundMail;
@@ -47,14 +58,69 @@ pub fn verdict(mail: &InboundMail, trust: &Trust) -> Option<Verdict> {
         return Some(Verdict::Pass(format!("handed over by trusted relay {ip}")));
     }
     let from_domain = mail.from.as_ref().map(|f| f.domain().to_string()).unwrap_or_default();
+    let mut failures = Vec::new();
+    if trust.reads_authentication_results() {
+        match from_authentication_results(mail, trust, &from_domain) {
+            Verdict::Pass(how) => return Some(Verdict::Pass(how)),
+            Verdict::Fail(why) => failures.push(why),
+        }
+    }
+    if trust.verifies_dkim() {
+        match dkim_verdict(mail.dkim.as_ref(), &from_domain) {
+            Verdict::Pass(how) => return Some(Verdict::Pass(how)),
+            Verdict::Fail(why) => failures.push(why),
+        }
+    }
+    Some(Verdict::Fail(failures.join("; ")))
+}
+
+/// The verdict of the topmost `Authentication-Results` of our server.
+fn from_authentication_results(mail: &InboundMail, trust: &Trust, from_domain: &str) -> Verdict {
     let ours = mail.authentication_results.iter().find_map(|header| {
         let results = AuthResults::parse(header)?;
         (results.authserv_id == trust.authserv_id).then_some(results)
     });
-    let Some(results) = ours else {
-        return Some(Verdict::Fail(format!("no Authentication-Results from {}", trust.authserv_id)));
+    match ours {
+        Some(results) => results.judge(from_domain),
+        None => Verdict::Fail(format!("no Authentication-Results from {}", trust.authserv_id)),
+    }
+}
+
+/// The verdict of mailgate's own DKIM verification: a genuine signature
+/// aligned with the From domain passes; otherwise the reason names each
+/// signature's result, `dkim=temperror` first when a key lookup failed.
+fn dkim_verdict(evidence: Option<&dkim::Evidence>, from_domain: &str) -> Verdict {
+    let Some(evidence) = evidence else {
+        return Verdict::Fail("dkim: not verified (the mail was not read whole)".into());
     };
-    Some(results.judge(&from_domain))
+    let counts = |d: &str| d.contains('.') && aligned(d, from_domain);
+    if let Some(good) = evidence.signatures.iter().find(|c| c.outcome == dkim::Outcome::Pass && counts(&c.domain)) {
+        return Verdict::Pass(format!("dkim=pass header.d={} (verified by mailgate)", good.domain));
+    }
+    let mut why: Vec<String> = Vec::new();
+    if let Some(trouble) = &evidence.trouble {
+        why.push(format!("dkim=temperror ({trouble})"));
+    }
+    for c in &evidence.signatures {
+        why.push(match &c.outcome {
+            // A signature too broken to name its domain.
+            dkim::Outcome::Fail(e) if c.domain.is_empty() => format!("dkim=fail ({e})"),
+            dkim::Outcome::Pass => format!("dkim=pass header.d={} is not aligned with {from_domain}", c.domain),
+            dkim::Outcome::TempError(e) => format!("dkim=temperror header.d={} ({e})", c.domain),
+            dkim::Outcome::Fail(e) => format!("dkim=fail header.d={} ({e})", c.domain),
+        });
+    }
+    why.sort_by_key(|w| !w.starts_with("dkim=temperror"));
+    if why.is_empty() {
+        why.push("no DKIM signature".into());
+    }
+    if evidence.unverified > 0 {
+        why.push(format!(
+            "{} more DKIM-Signature headers not verified (trust.dkim_max_signatures)",
+            evidence.unverified
+        ));
+    }
+    Verdict::Fail(why.join(", "))
 }
 
 /// One result of an `Authentication-Results` header, lower-case:
@@ -140,6 +206,8 @@ fn without_comments(text: &str) -> String {
     }
     out
 }
+
+pub mod dkim;
 
 #[cfg(test)]
 mod tests;

@@ -144,6 +144,9 @@ pub struct InboundMail {
     /// The IP address of the relay that handed the mail to the last server,
     /// from the topmost `Received` header (for `trust.trusted_relays`).
     pub relay_ip: Option<std::net::IpAddr>,
+    /// What mailgate's own DKIM verification found, when `[trust]` asks
+    /// for it; filled while the mail is read (`pipeline::read`).
+    pub dkim: Option<crate::intake::trust::dkim::Evidence>,
     /// The readable text: text/plain, or HTML turned into text.
     pub text: String,
     pub attachments: Vec<Attachment>,

@@ -86,6 +86,7 @@ pub fn parse_screened(raw: &[u8], read_body: impl FnOnce(&InboundMail) -> bool) 
         automation: signals::automation_signals(&message),
         authentication_results: authentication_results(&message),
         relay_ip: relay_ip(&message),
+        dkim: None,
         text: String::new(),
         attachments: Vec::new(),
         defects,

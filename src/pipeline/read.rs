@@ -5,6 +5,8 @@
 //! writer's commits, each under a work budget (see `daemon::writer`), and a
 //! mail whose content is slow to read cannot delay anything else. A panic
 //! (a parser bug meeting a hostile mail) becomes a refusal with a reason.
+//! DKIM signatures are verified here too, when `[trust]` asks for it: their
+//! key lookups wait on DNS, which the writer must never do.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -53,7 +55,12 @@ fn read_with(intake: &Intake, message: &RawMessage, screened: bool) -> Read {
         return Read::Refused(over_size_limit(size, max));
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        parse::parse_screened(&message.bytes, |m| !screened || intake.screen(m).is_none())
+        let mut mail = parse::parse_screened(&message.bytes, |m| !screened || intake.screen(m).is_none())?;
+        // Only a mail that will be decided is worth its key lookups.
+        if let Some(verifier) = intake.dkim().filter(|_| mail.body_read) {
+            mail.dkim = Some(verifier.verify(&message.bytes));
+        }
+        Ok::<_, parse::ParseError>(mail)
     }));
     match outcome {
         Ok(Ok(mail)) => Read::Mail(Box::new(mail)),

@@ -5,7 +5,13 @@ use super::*;
 use crate::mail::parse;
 
 fn trust(mode: TrustMode) -> Trust {
-    Trust { mode, authserv_id: "mx.ac-exemple.fr".into(), trusted_relays: vec!["10.0.0.25".parse().expect("ip")] }
+    Trust {
+        mode,
+        authserv_id: "mx.ac-exemple.fr".into(),
+        trusted_relays: vec!["10.0.0.25".parse().expect("ip")],
+        evidence: vec![crate::config::EvidenceKind::AuthenticationResults],
+        ..Trust::OFF
+    }
 }
 
 fn mail(headers: &str) -> InboundMail {
