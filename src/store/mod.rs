@@ -20,6 +20,7 @@ mod ticket_queries;
 pub mod tickets;
 mod timers;
 mod view;
+mod web_reads;
 
 use std::path::Path;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub use ticket_queries::{
     AttachmentInfo, FollowupRecord, GroupRecord, HistoryEntry, SolutionRecord, TicketDetail, TicketFilter,
     TicketSummary, TimelineEntry,
 };
+pub use web_reads::{MyTicket, PendingSolution, PublicEntry, PublicFile, PublicFileBytes, PublicTicket};
 
 /// Migrations in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[

@@ -128,6 +128,13 @@ impl Key {
     }
 }
 
+/// The subject a token names (unverified: only to know what to check it
+/// against).
+pub fn subject_of(token: &str) -> Option<i64> {
+    let payload = URL_SAFE_NO_PAD.decode(token.split_once('.')?.0).ok()?;
+    String::from_utf8(payload).ok()?.split('|').nth(1)?.parse().ok()
+}
+
 #[cold]
 fn unreachable_key() -> ! {
     // HMAC accepts keys of every length (RFC 2104 hashes long ones).
