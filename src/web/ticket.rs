@@ -185,6 +185,12 @@ fn when(at: &str) -> String {
 }
 
 fn size(bytes: i64, language: Language) -> String {
+    if bytes < 1024 {
+        return match language {
+            Language::Fr => format!("{bytes} octets"),
+            Language::En => format!("{bytes} bytes"),
+        };
+    }
     let kib = (bytes as f64) / 1024.0;
     let (value, unit) = if kib >= 1024.0 { (kib / 1024.0, ["Mo", "MiB"]) } else { (kib, ["Ko", "KiB"]) };
     match language {

@@ -33,3 +33,4 @@ mod service;
 mod smtp;
 mod tickets_query;
 mod trust;
+mod web;
