@@ -76,7 +76,13 @@ fn site() -> Site {
     let answer = |n: &str, body: &str| {
         mail(&format!("From: {ALICE}\nSubject: Re: [GLPI #0000001] {TITLE}\nMessage-ID: <w-{n}@ac-exemple.fr>"), body)
     };
-    install.deliver("4.mail", &answer("4", "#privé\nSECRET-PRIVE : le mot de passe admin est 1234."));
+    let private = mail(
+        &format!(
+            "From: {ALICE}\nSubject: Re: [GLPI #0000001] {TITLE}\nMessage-ID: <w-4@ac-exemple.fr>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"sep\""
+        ),
+        "--sep\nContent-Type: text/plain; charset=utf-8\n\n#privé\nSECRET-PRIVE : le mot de passe admin est 1234.\n--sep\nContent-Type: text/plain; name=\"secret.txt\"\nContent-Disposition: attachment; filename=\"secret.txt\"\n\nSECRET-FILE\n--sep--",
+    );
+    install.deliver("4.mail", &private);
     install.deliver("5.mail", &answer("5", "Bonjour,\nPUBLIC-ANSWER : le toner est changé, elle repart."));
     install.deliver("6.mail", &answer("6", "#resoudre\nLa cartouche était mal engagée : elle imprime de nouveau."));
     install.ok(&["run", "--once"]);
@@ -204,6 +210,7 @@ fn the_link_of_a_notification_opens_the_public_timeline_in_a_browser_accessibly_
             assert!(html.contains("PUBLIC-ANSWER"), "the technician's public answer is in the timeline");
             assert!(html.contains("Elle affiche"), "the request is shown");
             assert!(!html.contains("SECRET-PRIVE"), "a #private followup never reaches the page");
+            assert!(!html.contains("secret.txt"), "nor its file");
             assert!(html.contains("page.html"), "the requester's file is listed");
             assert!(html.contains("Accepter") && html.contains("Refuser"), "the solution waits for an answer");
             let violations = browser.serious_violations().await;
@@ -250,6 +257,13 @@ fn tampered_expired_missing_and_other_ticket_links_get_403_with_nothing_of_the_t
     let answer = site.get(&format!("{page}?k={expired}"));
     assert!(answer.body.contains("action=\"/renew\""), "an expired link offers to mail a fresh one");
     assert_eq!(site.get(&path).status, 200, "the good link still opens");
+    // Every file number, with ticket 1's good link: the private followup's
+    // file (stored, as `tickets show` says) is never served.
+    assert!(site.install.json(&["tickets", "show", "1"]).to_string().contains("secret.txt"));
+    for file in 1..=6 {
+        let answer = site.get(&format!("/ticket/1/file/{file}?k={token}"));
+        assert!(!answer.body.contains("SECRET-FILE"), "file {file} is the private followup's");
+    }
     let log = std::fs::read_to_string(site.install.path("daemon.log")).expect("the daemon's log");
     assert!(log.contains("serving the requester's pages"), "the log is the daemon's: {log}");
     for t in [token, &flipped, &expired] {
