@@ -129,3 +129,41 @@ mod tests {
         assert_eq!(claims.expires, made + 2 * 86_400);
     }
 }
+
+#[cfg(test)]
+mod notifier_tests {
+
+    use super::Purpose;
+    use crate::config::Config;
+    use crate::notify::Notifier;
+
+    const EXAMPLE: &str = include_str!("../../config.example.toml");
+
+    #[test]
+    fn the_notifications_link_is_personal_with_web_glpis_without_and_absent_with_neither() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let web = format!("{EXAMPLE}\n[web]\nbase_url = \"https://h.fr/suivi\"\nsecret_file = \"k.key\"\n");
+        let neither = EXAMPLE.replace("ticket_url = ", "# ticket_url = ");
+        let at = "2026-01-01T00:00:00Z";
+        let load = |text: &str| Config::from_toml(text, &dir.path().join("m.toml"), dir.path()).expect("config");
+        let personal = Notifier::new(&load(&web)).expect("notifier");
+        let alice = personal.ticket_url(7, "alice@ac-exemple.fr", at);
+        let bob = personal.ticket_url(7, "bob@ac-exemple.fr", at);
+        assert!(alice.starts_with("https://h.fr/suivi/ticket/7?k="), "{alice}");
+        assert_ne!(alice, bob, "one link per recipient");
+        let key = super::load_or_create_key(&dir.path().join("k.key")).expect("the key the notifier made");
+        let token = alice.split_once("?k=").map(|(_, t)| t).unwrap_or_default();
+        let claims = key.verify(token, Purpose::Ticket, 7, 1_767_225_600).expect("valid for alice");
+        assert_eq!(claims.address, "alice@ac-exemple.fr");
+        assert!(personal.mine_url("alice@ac-exemple.fr", at).is_some());
+
+        let glpi = Notifier::new(&load(EXAMPLE)).expect("notifier");
+        assert_eq!(
+            glpi.ticket_url(7, "alice@ac-exemple.fr", at),
+            "https://assistance.ac-exemple.fr/front/ticket.form.php?id=7"
+        );
+        let none = Notifier::new(&load(&neither)).expect("notifier");
+        assert_eq!(none.ticket_url(7, "alice@ac-exemple.fr", at), "");
+        assert!(none.mine_url("alice@ac-exemple.fr", at).is_none());
+    }
+}
