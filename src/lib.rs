@@ -57,6 +57,8 @@ mod testing;
 pub mod text;
 pub mod ticket;
 pub mod tls;
+/// The web door: personal pages for requesters, served by the daemon.
+pub mod web;
 
 /// The crate's layering, checked on its source: two modules must never use
 /// each other, or the rules creep back into the store and the life cycle

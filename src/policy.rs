@@ -57,7 +57,7 @@ mod tests {
             aliases: vec![],
             refusal_reply: false,
             subject_tag: "GLPI".into(),
-            ticket_url: "https://helpdesk/{id}".into(),
+            ticket_url: Some("https://helpdesk/{id}".into()),
             language: Language::Fr,
         }
     }

@@ -21,7 +21,7 @@ include!(concat!(env!("OUT_DIR"), "/demo_mails.rs"));
 const CONFIG: &str = include_str!("../../config.example.toml");
 const MARKER: &str = ".mailgate-demo";
 
-pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(dir: &Path, serve: bool) -> anyhow::Result<ExitCode> {
     prepare(dir)?;
     let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
     let config_path = dir.join("mailgate.toml");
@@ -73,8 +73,36 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),
         relative(&config_path.display().to_string(), &std::env::current_dir().unwrap_or_default()),
     );
+    if let Some(web) = &config.web {
+        let links = mailgate::web::links::Links::new(web, mailgate::web::links::load_or_create_key(&web.secret_file)?);
+        let at = mailgate::clock::rfc3339(time::OffsetDateTime::now_utc());
+        if let Some(t) = store.list_tickets(&TicketFilter::default())?.into_iter().next() {
+            println!(
+                "\nThe page of ticket #{} as its requester {} sees it (personal link):\n  {}",
+                t.id,
+                t.requester,
+                links.ticket(t.id, &t.requester, &at)
+            );
+        }
+        if serve {
+            println!("\nServing the pages on http://{} (Ctrl-C to stop)", web.listen);
+            rt.block_on(async {
+                let stop = tokio_util::sync::CancellationToken::new();
+                let state = mailgate::web::WebState::new(config.clone(), Arc::new(mailgate::web::NoDesk))?;
+                let served = mailgate::web::serve(web.listen, state, stop.clone()).await?;
+                let _ = tokio::signal::ctrl_c().await;
+                stop.cancel();
+                let _ = served.await;
+                anyhow::Ok(())
+            })?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The demo's pages: on loopback, links to this machine.
+const DEMO_WEB: &str =
+    "\n[web]\nlisten = \"127.0.0.1:8025\"\nbase_url = \"http://127.0.0.1:8025\"\nsecret_file = \"web-secret.key\"\n";
 
 /// A fresh folder: created, or emptied when it holds an earlier demo. A
 /// folder that is not a demo is never touched.
@@ -94,7 +122,7 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
     }
     std::fs::write(dir.join(MARKER), "built by `mailgate demo`; removed by the next one\n")?;
-    std::fs::write(dir.join("mailgate.toml"), CONFIG)?;
+    std::fs::write(dir.join("mailgate.toml"), format!("{CONFIG}{DEMO_WEB}"))?;
     Ok(())
 }
 

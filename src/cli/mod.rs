@@ -42,6 +42,9 @@ pub enum Command {
         /// Where to build it; replaced if it is an earlier demo.
         #[arg(long, default_value = "mailgate-demo")]
         dir: PathBuf,
+        /// Then serve the requester's pages (at [web] listen) until Ctrl-C.
+        #[arg(long)]
+        serve: bool,
     },
     /// Run the daemon over the configured sources.
     Run {
@@ -218,7 +221,7 @@ pub fn init_logging(args: &Args) {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Demo { dir } => demo::run(&dir),
+        Command::Demo { dir, serve } => demo::run(&dir, serve),
         Command::Run { dry_run: true, .. } => run::dry_run(&args.config),
         Command::Run { once, .. } => run::daemon(&args.config, once),
         Command::Ingest { files } => ingest::run(&args.config, &files),

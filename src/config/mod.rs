@@ -16,6 +16,7 @@ mod secret;
 mod show;
 mod sources;
 mod trust;
+mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,7 @@ pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
 pub use sources::{ImapConfig, MaildirConfig, SourceConfig};
 pub use trust::{EvidenceKind, Trust, TrustMode};
+pub use web::{DEFAULT_LINK_DAYS, WebConfig};
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +68,10 @@ pub struct Institution {
     /// never observers, never notified.
     pub aliases: Vec<String>,
     pub subject_tag: String,
-    pub ticket_url: String,
+    /// GLPI's ticket link (`{id}` replaced by the number); with `[web]`
+    /// the links lead to mailgate's own pages instead, and with neither the
+    /// notifications carry no link.
+    pub ticket_url: Option<String>,
     pub language: Language,
 }
 
@@ -165,6 +170,8 @@ pub struct Config {
     pub metrics: Option<MetricsConfig>,
     /// How far the From header is believed.
     pub trust: Trust,
+    /// The requester's pages; None: no pages, no personal links.
+    pub web: Option<WebConfig>,
     /// Allowed but unwise settings, logged at start.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -319,7 +326,8 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             format!("expected a word such as \"GLPI\", got \"{subject_tag}\""),
         ));
     }
-    if !inst.ticket_url.contains("{id}") {
+    let ticket_url = inst.ticket_url.map(|u| u.trim().to_string());
+    if ticket_url.as_deref().is_some_and(|u| !u.contains("{id}")) {
         return Err(invalid(
             "institution.ticket_url",
             "expected a URL containing {id}, e.g. \"https://helpdesk.example/front/ticket.form.php?id={id}\"".into(),
@@ -423,7 +431,13 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     };
 
     let trust = trust::validate(raw.trust, limits.max_read_seconds).map_err(|(k, m)| invalid(&k, m))?;
+    let web = match &raw.web {
+        None => None,
+        Some(w) => Some(web::validate(w, &resolve, &mut warnings).map_err(|(k, m)| invalid(&k, m))?),
+    };
+
     Ok(Config {
+        web,
         file: file.to_path_buf(),
         database_path: resolve(&raw.database.path),
         sources,
@@ -434,7 +448,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
             refusal_reply: inst.refusal_reply.unwrap_or(false),
             aliases,
             subject_tag,
-            ticket_url: inst.ticket_url,
+            ticket_url,
             language,
         },
         ignore_lists: raw.intake.ignore_lists.unwrap_or(true),

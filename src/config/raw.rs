@@ -31,6 +31,7 @@ pub struct RawConfig {
     pub logging: RawLogging,
     pub metrics: Option<RawMetrics>,
     pub trust: Option<super::trust::RawTrust>,
+    pub web: Option<super::web::RawWeb>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,7 +78,7 @@ pub struct RawInstitution {
     pub aliases: Vec<String>,
     pub refusal_reply: Option<bool>,
     pub subject_tag: Option<String>,
-    pub ticket_url: String,
+    pub ticket_url: Option<String>,
     pub language: Option<String>,
 }
 

@@ -68,7 +68,7 @@ pub async fn serve(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("metrics.listen {listen}: {e}")))?;
     tracing::info!(%listen, "serving /healthz and /metrics");
-    Ok(tokio::spawn(accept_loop(listener, app, stop)))
+    Ok(tokio::spawn(accept_loop(listener, app, stop, CONNECTION_LIFETIME)))
 }
 
 /// The connections open now, oldest first, each with the token that closes it.
@@ -78,10 +78,17 @@ struct Open {
     live: VecDeque<(u64, CancellationToken)>,
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, app: Router, stop: CancellationToken) {
+/// The guarded accept loop, shared with the requester's pages
+/// ([`crate::web::serve`]); `lifetime` bounds a connection.
+pub(crate) async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: CancellationToken,
+    lifetime: Duration,
+) {
     let open = Arc::new(Mutex::new(Open::default()));
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -109,7 +116,8 @@ async fn accept_loop(listener: tokio::net::TcpListener, app: Router, stop: Cance
             open.live.push_back((id, closed.clone()));
             (id, closed)
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address, for the pages' per-client limits.
+        let service = TowerToHyperService::new(app.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer))));
         let open = open.clone();
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
@@ -117,7 +125,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, app: Router, stop: Cance
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = closed.cancelled() => {}
-                _ = tokio::time::timeout(CONNECTION_LIFETIME, connection) => {}
+                _ = tokio::time::timeout(lifetime, connection) => {}
             }
             open.lock().unwrap_or_else(|e| e.into_inner()).live.retain(|(other, _)| *other != id);
         });

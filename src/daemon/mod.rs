@@ -10,7 +10,7 @@
 
 mod dry_run;
 mod health;
-mod http;
+pub(crate) mod http;
 mod intake;
 mod outbox;
 mod reload;
@@ -62,6 +62,8 @@ pub enum DaemonError {
     Listen(#[from] std::io::Error),
     #[error(transparent)]
     Writer(#[from] WriterError),
+    #[error(transparent)]
+    Web(#[from] crate::web::WebError),
 }
 
 /// What one pass over every source did, for `run --once` and the demo.
@@ -224,6 +226,16 @@ impl Daemon {
             Some(m) => Some(http::serve(m.listen, config.database_path.clone(), health.clone(), stop.clone()).await?),
             None => None,
         };
+        // The requester's pages, on a listener of their own (see crate::web).
+        // Their actions need the writer's web door, which is not wired yet:
+        // until then they answer « write by mail ».
+        let pages = match &config.web {
+            Some(web) => {
+                let state = crate::web::WebState::new(config.clone(), Arc::new(crate::web::NoDesk))?;
+                Some(crate::web::serve(web.listen, state, stop.clone()).await?)
+            }
+            None => None,
+        };
         let timers = tokio::spawn(timers::run(writer.clone(), stop.clone()));
         let supervisor = tokio::spawn(service::supervise(
             writer.clone(),
@@ -256,7 +268,7 @@ impl Daemon {
                 "the outbox did not finish within the grace period; what is left is sent at the next start"
             ),
         }
-        if let Some(listener) = listener {
+        for listener in [listener, pages].into_iter().flatten() {
             let _ = listener.await;
         }
         tracing::info!("mailgate stopped");

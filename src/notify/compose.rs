@@ -31,7 +31,7 @@ pub struct Notifier {
     pub(super) tag: String,
     /// The institution's name.
     pub(super) entity: String,
-    ticket_url: String,
+    pub(super) links: TicketLinks,
     pub(super) ids: MessageIds,
     own_address: String,
     technicians: Vec<Person>,
@@ -56,7 +56,7 @@ impl Notifier {
             language,
             tag: config.institution.subject_tag.clone(),
             entity: config.institution.name.clone(),
-            ticket_url: config.institution.ticket_url.clone(),
+            links: TicketLinks::new(config)?,
             ids: MessageIds::new(&config.notifications.instance, &config.notifications.message_id_domain()),
             own_address: config.notifications.own_address(),
             technicians: config
@@ -135,8 +135,30 @@ impl Notifier {
         subject.split(|c: char| c.is_control()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
     }
 
-    pub fn ticket_url(&self, ticket: crate::ticket::TicketId) -> String {
-        self.ticket_url.replace("{id}", &ticket.to_string())
+    /// The link of `ticket` in a mail to `recipient` composed at `at`: a
+    /// personal one with `[web]`, GLPI's with `ticket_url`, else none ("").
+    pub fn ticket_url(&self, ticket: crate::ticket::TicketId, recipient: &str, at: &str) -> String {
+        match &self.links {
+            TicketLinks::Personal(links) => links.ticket(ticket, recipient, at),
+            TicketLinks::Glpi(url) => url.replace("{id}", &ticket.to_string()),
+            TicketLinks::None => String::new(),
+        }
+    }
+
+    /// The link that is the same in every recipient's mail (GLPI's), or "".
+    fn shared_url(&self, ticket: crate::ticket::TicketId) -> String {
+        match &self.links {
+            TicketLinks::Glpi(url) => url.replace("{id}", &ticket.to_string()),
+            TicketLinks::Personal(_) | TicketLinks::None => String::new(),
+        }
+    }
+
+    /// « Mes demandes » for `address`, when the pages are served.
+    pub fn mine_url(&self, address: &str, at: &str) -> Option<String> {
+        match &self.links {
+            TicketLinks::Personal(links) => Some(links.mine(address, at)),
+            _ => None,
+        }
     }
 
     /// The HTML alternative of a queued notification: the layout around its
@@ -150,7 +172,11 @@ impl Notifier {
             text,
             separator,
             subject => &row.subject,
-            url => row.ticket_id.map_or(none.clone(), |t| Value::from(self.ticket_url(t))),
+            url => row
+                .ticket_id
+                .map(|t| self.ticket_url(t, &row.recipient, &row.created_at))
+                .filter(|u| !u.is_empty())
+                .map_or(none.clone(), Value::from),
             tag => &self.tag,
             language => self.language.code(),
             ticket => row.ticket_id.map_or(none, |t| context! { number => display_number(t) }),
@@ -186,7 +212,9 @@ impl Notifier {
             notify_technicians_on_new: self.notify_technicians_on_new,
             own_address: &self.own_address,
         };
-        let url = self.ticket_url(ticket.id);
+        // Shared by every recipient's text: GLPI's link, or none when each
+        // mail ends with its own personal link.
+        let url = self.shared_url(ticket.id);
         // Everything a mail put in the ticket or the trigger, bounded once
         // for every recipient.
         let mut ticket = bounds::ticket(ticket, self.language, &url);
@@ -237,7 +265,8 @@ impl Notifier {
                     // Not configured: the name their own mails gave, if any.
                     recipient.name = ticket_name(ticket, &recipient.email);
                 }
-                let context = self.context(ticket, trigger, &recipient, role, &url, &subject, separator);
+                let own_url = self.ticket_url(ticket.id, &recipient.email, at);
+                let context = self.context(ticket, trigger, &recipient, role, &own_url, &subject, separator);
                 let body = self.templates.render_text(event, &context);
                 let body = match &story {
                     Some(block) => story::insert_above_signature(&body, block),
@@ -353,6 +382,29 @@ impl Notifier {
             errors: &trigger.errors,
             auto_close_days: self.auto_close_days,
             automatic: trigger.author.address.eq_ignore_ascii_case(&self.own_address),
+        })
+    }
+}
+
+/// Where the notifications' links lead.
+pub(super) enum TicketLinks {
+    /// mailgate's own pages: one signed link per recipient.
+    Personal(crate::web::links::Links),
+    /// GLPI's page (`institution.ticket_url`), the same for everyone.
+    Glpi(String),
+    /// No link: the mails read well without one.
+    None,
+}
+
+impl TicketLinks {
+    fn new(config: &Config) -> Result<TicketLinks, TemplateError> {
+        Ok(match (&config.web, &config.institution.ticket_url) {
+            (Some(web), _) => {
+                let key = crate::web::links::load_or_create_key(&web.secret_file)?;
+                TicketLinks::Personal(crate::web::links::Links::new(web, key))
+            }
+            (None, Some(url)) => TicketLinks::Glpi(url.clone()),
+            (None, None) => TicketLinks::None,
         })
     }
 }

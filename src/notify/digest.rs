@@ -183,6 +183,7 @@ impl Notifier {
     /// offset dates the tickets).
     pub fn digest(&self, digest: &Digest<'_>, local_now: OffsetDateTime) -> Notification {
         let offset = local_now.offset();
+        let at = crate::clock::rfc3339(local_now);
         let tickets = digest
             .lines
             .iter()
@@ -194,7 +195,7 @@ impl Notifier {
                     status_label: t.status.label(self.language),
                     priority_label: level_label(t.priority, self.language),
                     entity: t.entity.clone(),
-                    url: self.ticket_url(t.id),
+                    url: self.ticket_url(t.id, &digest.recipient.email, &at),
                     created_on: local_date(&t.created_at, offset, self.language),
                     updated_on: local_date(&t.updated_at, offset, self.language),
                     group: line.group.map(|g| self.group_label(g)),
@@ -214,7 +215,6 @@ impl Notifier {
             language: self.language.code(),
         });
         let body = self.templates.render_text(Event::DailyDigest, &context);
-        let at = crate::clock::rfc3339(local_now);
         Notification {
             ticket: None,
             event: Event::DailyDigest,

@@ -32,6 +32,8 @@ pub enum Files<'a> {
     Listed {
         files: &'a [FileNote],
         limit: u64,
+        /// The ticket's link when it is the same for everyone; empty when
+        /// links are personal (each mail ends with its own) or absent.
         url: &'a str,
     },
 }
@@ -62,12 +64,14 @@ pub fn block(language: Language, handlers: &Handlers<'_>, files: &Files<'_>, his
             let _ = if fr {
                 write!(
                     out,
-                    "\nPièces jointes, trop volumineuses pour ce courriel ({total} au total, au-delà de {limit}) ; elles sont sur le ticket : {url}"
+                    "\nPièces jointes, trop volumineuses pour ce courriel ({total} au total, au-delà de {limit}) ; elles sont sur le ticket{}",
+                    if url.is_empty() { ".".to_string() } else { format!(" : {url}") }
                 )
             } else {
                 write!(
                     out,
-                    "\nFiles, too large for this mail ({total} in all, over {limit}); they are on the ticket: {url}"
+                    "\nFiles, too large for this mail ({total} in all, over {limit}); they are on the ticket{}",
+                    if url.is_empty() { ".".to_string() } else { format!(": {url}") }
                 )
             };
             Some(*files)

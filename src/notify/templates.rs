@@ -49,6 +49,10 @@ pub enum TemplateError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("template {name} ({origin}) is invalid: {detail}")]
     Invalid { name: String, origin: String, detail: String },
+    /// Not a template, but the other thing composing needs: the key that
+    /// signs the personal links (`web.secret_file`).
+    #[error(transparent)]
+    LinkKey(#[from] crate::web::links::KeyError),
 }
 
 /// The loaded templates of one language.
@@ -195,6 +199,8 @@ mod tests {
                 },
             ),
             ("the request was cancelled", with_status("cancelled", "Annulé")),
+            // Neither [web] nor institution.ticket_url: no link at all.
+            ("there is no ticket link", context! { url => "", ..sample.clone() }),
             ("the ticket is pending", with_status("pending", "En attente")),
             (
                 "nothing optional is set",
@@ -263,6 +269,18 @@ mod tests {
                     }
                     if ["{{", "}}", "{%", "%}", "{#", "#}"].iter().any(|s| text.contains(s)) {
                         failures.push(format!("{name} ({variant}): template syntax left in the text"));
+                    }
+                    // The digest's links are its lines' own (`t.url`).
+                    let no_url =
+                        context.get_attr("url").is_ok_and(|u| u.as_str() == Some("")) && event != Event::DailyDigest;
+                    if no_url && ["Suivre le ticket", "Follow the ticket", "http"].iter().any(|s| text.contains(s)) {
+                        failures.push(format!("{name} ({variant}): speaks of a link it does not have"));
+                    }
+                    if !no_url
+                        && ![Event::RefusalReply, Event::DailyDigest].contains(&event)
+                        && !text.contains("https://helpdesk.example/ticket/123")
+                    {
+                        failures.push(format!("{name} ({variant}): the ticket's link is missing"));
                     }
                     if text.contains("\n\n\n") {
                         failures.push(format!("{name} ({variant}): two blank lines in a row"));

@@ -24,6 +24,7 @@ mod ticket_queries;
 pub mod tickets;
 mod tx;
 mod view;
+mod web_reads;
 
 use std::path::Path;
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub use ticket_queries::{
     TicketSummary, TimelineEntry,
 };
 pub use tx::{FollowupRow, NewTicketRow, Tx};
+pub use web_reads::{MyTicket, PendingSolution, PublicEntry, PublicFile, PublicFileBytes, PublicTicket};
 
 /// Migrations in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[

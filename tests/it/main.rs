@@ -34,3 +34,4 @@ mod service;
 mod smtp;
 mod tickets_query;
 mod trust;
+mod web;

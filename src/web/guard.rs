@@ -1,0 +1,108 @@
+//! What every answer carries and what every request is held to: the
+//! security headers (a strict CSP with no script at all, no framing, no
+//! sniffing, no Referer so a link's token never leaks to another site, no
+//! caching of personal pages), and the rate limits of the pages that send
+//! mail (per address and per client).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// Adds the security headers to every answer.
+pub async fn headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The client's address: the peer, or, when the peer is the reverse proxy
+/// on loopback, the last address it wrote in `X-Forwarded-For`.
+pub fn client(peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap) -> String {
+    let peer = peer.map(|c| c.0.ip());
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    };
+    match peer {
+        Some(ip) if ip.is_loopback() => forwarded().unwrap_or(ip).to_string(),
+        Some(ip) => ip.to_string(),
+        None => "unknown".to_string(),
+    }
+}
+
+/// At most `max` events per key in a sliding hour.
+pub struct Limiter {
+    max: usize,
+    window: Duration,
+    seen: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+/// Keys remembered at most; past it the oldest windows are forgotten (a
+/// flood of addresses cannot fill memory).
+const MAX_KEYS: usize = 10_000;
+
+impl Limiter {
+    pub fn per_hour(max: usize) -> Limiter {
+        Limiter { max, window: Duration::from_secs(3600), seen: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts one event for `key`; false when it is over the limit.
+    pub fn allow(&self, key: &str, now: Instant) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= MAX_KEYS {
+            seen.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
+            if seen.len() >= MAX_KEYS {
+                seen.clear();
+            }
+        }
+        let times = seen.entry(key.to_string()).or_default();
+        times.retain(|t| now.duration_since(*t) < self.window);
+        if times.len() >= self.max {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_held_past_its_hourly_count_and_others_are_not() {
+        let limiter = Limiter::per_hour(2);
+        let t0 = Instant::now();
+        assert!(limiter.allow("a@x.fr", t0));
+        assert!(limiter.allow("a@x.fr", t0));
+        assert!(!limiter.allow("a@x.fr", t0), "third in the hour");
+        assert!(limiter.allow("b@x.fr", t0), "another key");
+        assert!(limiter.allow("a@x.fr", t0 + Duration::from_secs(3601)), "an hour later");
+    }
+
+    #[test]
+    fn the_client_is_the_proxys_forwarded_address_only_behind_loopback() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.9, 192.0.2.7"));
+        let local = ConnectInfo("127.0.0.1:5000".parse().expect("addr"));
+        let remote = ConnectInfo("198.51.100.1:5000".parse().expect("addr"));
+        assert_eq!(client(Some(&local), &headers), "192.0.2.7");
+        assert_eq!(client(Some(&remote), &headers), "198.51.100.1", "a remote peer cannot choose its address");
+    }
+}

@@ -1,0 +1,351 @@
+//! A ticket's page and its forms. Every request shows its signed link
+//! first: without a valid one for this very ticket the answer is 403 and
+//! holds nothing of the ticket (an expired one offers a fresh link, to the
+//! address it was made for). A form must carry its CSRF field, bound to the
+//! link and to what the form does; then the [`super::Desk`] does it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::WebState;
+use super::desk::{DeskError, Upload, WebAct, WebAction};
+use super::token::{Claims, Purpose, TokenError};
+use crate::store::{PublicEntry, PublicFile, PublicTicket};
+use crate::ticket::{Language, Role, Status, TicketId, display_number};
+
+#[derive(Deserialize)]
+pub struct Link {
+    #[serde(default)]
+    k: String,
+}
+
+impl Link {
+    pub(super) fn k(&self) -> &str {
+        &self.k
+    }
+}
+
+/// Checks the link for `purpose` on `subject`; the answer to give when it
+/// opens nothing.
+pub(super) fn check(state: &WebState, k: &str, purpose: Purpose, subject: i64) -> Result<Claims, Box<Response>> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    state.links.key().verify(k, purpose, subject, now).map_err(|e| {
+        Box::new(match e {
+            TokenError::Expired { .. } => state.message(
+                StatusCode::FORBIDDEN,
+                &state.word("expired_title"),
+                &state.word("expired"),
+                context! { renew => context! { k, csrf => state.links.key().csrf(k, "renew") }, ask => true },
+            ),
+            TokenError::Invalid | TokenError::OtherPage => state.forbidden(),
+        })
+    })
+}
+
+pub async fn page(State(state): State<Arc<WebState>>, Path(id): Path<TicketId>, Query(link): Query<Link>) -> Response {
+    let claims = match check(&state, &link.k, Purpose::Ticket, id) {
+        Ok(c) => c,
+        Err(answer) => return *answer,
+    };
+    render(&state, id, &link.k, &claims, None).await
+}
+
+async fn render(state: &Arc<WebState>, id: TicketId, k: &str, claims: &Claims, notice: Option<String>) -> Response {
+    let ticket = match state.reads.with(move |s| s.public_ticket(id)).await {
+        Ok(Some(t)) => t,
+        // A signed link to a ticket that is gone (a restore): nothing to show.
+        Ok(None) => return state.forbidden(),
+        Err(e) => return state.failed(&e),
+    };
+    let key = state.links.key();
+    let csrf: HashMap<&str, String> =
+        ["accept", "refuse", "followup", "cancel"].into_iter().map(|f| (f, key.csrf(k, f))).collect();
+    let at = crate::clock::rfc3339(time::OffsetDateTime::now_utc());
+    let mine_url = state.links.mine(&claims.address, &at);
+    let view = view(state, &ticket, &claims.address);
+    let title = format!("{} n° {}", state.word("ticket"), view.number);
+    state.page(StatusCode::OK, "ticket.html", &title, context! { t => view, k, csrf, notice, mine_url })
+}
+
+#[derive(Serialize)]
+struct FileView {
+    id: i64,
+    filename: String,
+    size_label: String,
+}
+
+#[derive(Serialize)]
+struct EntryView {
+    kind: &'static str,
+    at: String,
+    when: String,
+    who: String,
+    role: Option<Role>,
+    body: String,
+    files: Vec<FileView>,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct TicketView {
+    id: TicketId,
+    number: String,
+    title: String,
+    description: String,
+    status: Status,
+    status_label: &'static str,
+    entity: String,
+    category: Option<String>,
+    handlers: Vec<String>,
+    files: Vec<FileView>,
+    timeline: Vec<EntryView>,
+    pending_solution: Option<crate::store::PendingSolution>,
+    open: bool,
+    cancellable: bool,
+}
+
+fn view(state: &WebState, t: &PublicTicket, address: &str) -> TicketView {
+    let language = state.pages.language();
+    let config = &state.config;
+    let files = |fs: &[PublicFile]| -> Vec<FileView> {
+        fs.iter()
+            .map(|f| FileView { id: f.id, filename: f.filename.clone(), size_label: size(f.size, language) })
+            .collect()
+    };
+    let group_word = state.word("group");
+    let mut handlers: Vec<String> = t
+        .groups
+        .iter()
+        .map(|g| format!("{group_word} {}", config.group(g).map_or(g.as_str(), |g| g.display_name())))
+        .collect();
+    handlers.extend(t.technicians.iter().map(|a| config.technician_name(a).unwrap_or(a).to_string()));
+    let timeline = t
+        .timeline
+        .iter()
+        .map(|e| match e {
+            PublicEntry::Followup { at, author, author_name, role, body, files: fs } => EntryView {
+                kind: "followup",
+                at: at.clone(),
+                when: when(at),
+                who: config
+                    .technician_name(author)
+                    .map(str::to_string)
+                    .or_else(|| author_name.clone().filter(|n| !n.trim().is_empty()))
+                    .unwrap_or_else(|| author.clone()),
+                role: Some(*role),
+                body: body.clone(),
+                files: files(fs),
+                label: String::new(),
+            },
+            PublicEntry::Status { at, from, to } => EntryView {
+                kind: "status",
+                at: at.clone(),
+                when: when(at),
+                who: String::new(),
+                role: None,
+                body: String::new(),
+                files: Vec::new(),
+                label: match (from, to) {
+                    (Some(f), Some(t)) => format!("{} → {}", f.label(language), t.label(language)),
+                    (_, Some(t)) => t.label(language).to_string(),
+                    _ => String::new(),
+                },
+            },
+        })
+        .collect();
+    let open = !matches!(t.status, Status::Closed | Status::Cancelled);
+    TicketView {
+        id: t.id,
+        number: display_number(t.id).trim_start_matches('0').to_string(),
+        title: t.title.clone(),
+        description: t.description.clone(),
+        status: t.status,
+        status_label: t.status.label(language),
+        entity: t.entity.clone(),
+        category: t.category.clone(),
+        handlers,
+        files: files(&t.files),
+        timeline,
+        pending_solution: t.pending_solution.clone(),
+        open,
+        cancellable: open && t.status != Status::Solved && t.requester.eq_ignore_ascii_case(address),
+    }
+}
+
+/// "2026-01-05T09:30:00Z" as "2026-01-05 09:30" (UTC).
+fn when(at: &str) -> String {
+    at.get(..16).map_or(at.to_string(), |s| s.replace('T', " "))
+}
+
+fn size(bytes: i64, language: Language) -> String {
+    if bytes < 1024 {
+        return match language {
+            Language::Fr => format!("{bytes} octets"),
+            Language::En => format!("{bytes} bytes"),
+        };
+    }
+    let kib = (bytes as f64) / 1024.0;
+    let (value, unit) = if kib >= 1024.0 { (kib / 1024.0, ["Mo", "MiB"]) } else { (kib, ["Ko", "KiB"]) };
+    match language {
+        Language::Fr => format!("{} {}", format!("{value:.1}").replace('.', ","), unit[0]),
+        Language::En => format!("{value:.1} {}", unit[1]),
+    }
+}
+
+/// Images a browser shows as they are; anything else is bytes to save.
+const SAFE_IMAGES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+pub async fn file(
+    State(state): State<Arc<WebState>>,
+    Path((id, file)): Path<(TicketId, i64)>,
+    Query(link): Query<Link>,
+) -> Response {
+    if let Err(answer) = check(&state, &link.k, Purpose::Ticket, id) {
+        return *answer;
+    }
+    let found = match state.reads.with(move |s| s.public_file(id, file)).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return state.forbidden(),
+        Err(e) => return state.failed(&e),
+    };
+    let kind = found.content_type.to_ascii_lowercase();
+    let kind = if SAFE_IMAGES.contains(&kind.as_str()) { kind } else { "application/octet-stream".to_string() };
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        ascii_name(&found.filename),
+        encoded(&found.filename)
+    );
+    ([(header::CONTENT_TYPE, kind), (header::CONTENT_DISPOSITION, disposition)], found.bytes).into_response()
+}
+
+/// The file name for old clients: ASCII letters, digits, `.-_`, else `_`.
+fn ascii_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect()
+}
+
+/// RFC 5987 percent-encoding of the name.
+fn encoded(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    k: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn accept(state: State<Arc<WebState>>, id: Path<TicketId>, Form(form): Form<ActionForm>) -> Response {
+    act(state, id, "accept", form, WebAction::AcceptSolution).await
+}
+
+pub async fn refuse(state: State<Arc<WebState>>, id: Path<TicketId>, Form(form): Form<ActionForm>) -> Response {
+    let reason = form.reason.trim().to_string();
+    act(state, id, "refuse", form, WebAction::RefuseSolution { reason }).await
+}
+
+pub async fn cancel(state: State<Arc<WebState>>, id: Path<TicketId>, Form(form): Form<ActionForm>) -> Response {
+    act(state, id, "cancel", form, WebAction::Cancel).await
+}
+
+/// Checks the link and the form's field, then hands the action over.
+async fn act(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<TicketId>,
+    form_name: &str,
+    form: ActionForm,
+    action: WebAction,
+) -> Response {
+    let claims = match check(&state, &form.k, Purpose::Ticket, id) {
+        Ok(c) => c,
+        Err(answer) => return *answer,
+    };
+    if !state.links.key().csrf_ok(&form.k, form_name, &form.csrf) {
+        return refused_form(&state);
+    }
+    if matches!(&action, WebAction::RefuseSolution { reason } if reason.is_empty()) {
+        return render(&state, id, &form.k, &claims, Some(state.word("refuse_why"))).await;
+    }
+    done(&state, id, &form.k, state.desk.act(WebAct { ticket: id, author: claims.address, action }).await)
+}
+
+pub(super) fn refused_form(state: &WebState) -> Response {
+    state.message(StatusCode::FORBIDDEN, &state.word("unavailable"), &state.word("refused_form"), context! {})
+}
+
+/// Back to the ticket's page (a path of our own: no open redirect), or why not.
+fn done(state: &WebState, id: TicketId, k: &str, result: Result<(), DeskError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("{}/ticket/{id}?k={k}", state.root)).into_response(),
+        Err(e) => {
+            let back = format!("{}/ticket/{id}?k={k}", state.root);
+            let status = match e {
+                DeskError::Refused(_) => StatusCode::CONFLICT,
+                DeskError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            state.message(status, &state.word("unavailable"), &e.to_string(), context! { back })
+        }
+    }
+}
+
+/// The followup form: text and files, multipart; the fields are read in
+/// order and the link and CSRF field checked before any file is kept.
+pub async fn followup(State(state): State<Arc<WebState>>, Path(id): Path<TicketId>, mut form: Multipart) -> Response {
+    let (mut k, mut csrf, mut text, mut files) = (String::new(), String::new(), String::new(), Vec::new());
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return refused_form(&state),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let filename = field.file_name().map(str::to_string);
+        let kind = field.content_type().unwrap_or("application/octet-stream").to_string();
+        let Ok(bytes) = field.bytes().await else { return refused_form(&state) };
+        match name.as_str() {
+            "k" => k = String::from_utf8_lossy(&bytes).into_owned(),
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "text" => text = String::from_utf8_lossy(&bytes).into_owned(),
+            "files" => {
+                if let Some(filename) = filename.filter(|n| !n.is_empty() && !bytes.is_empty()) {
+                    files.push(Upload { filename, content_type: kind, bytes: bytes.to_vec() });
+                }
+            }
+            _ => {}
+        }
+    }
+    let claims = match check(&state, &k, Purpose::Ticket, id) {
+        Ok(c) => c,
+        Err(answer) => return *answer,
+    };
+    if !state.links.key().csrf_ok(&k, "followup", &csrf) {
+        return refused_form(&state);
+    }
+    let text = text.trim().to_string();
+    if text.is_empty() && files.is_empty() {
+        return render(&state, id, &k, &claims, Some(state.word("your_message"))).await;
+    }
+    let result = state
+        .desk
+        .act(WebAct { ticket: id, author: claims.address, action: WebAction::Followup { text, files } })
+        .await;
+    done(&state, id, &k, result)
+}
