@@ -242,10 +242,14 @@ pub enum Event {
     /// when `institution.refusal_reply` is on; a colleague's mail over the
     /// attachment limit). About no ticket.
     RefusalReply,
+    /// A personal link asked for on the web (a ticket's page, « Mes
+    /// demandes », a technician's sign-in), mailed to the address it was
+    /// made for. About no ticket in its threading.
+    PersonalLink,
 }
 
 impl Event {
-    pub const ALL: [Event; 13] = [
+    pub const ALL: [Event; 14] = [
         Event::TicketNew,
         Event::TicketNewStaff,
         Event::Followup,
@@ -259,6 +263,7 @@ impl Event {
         Event::Help,
         Event::DailyDigest,
         Event::RefusalReply,
+        Event::PersonalLink,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -276,6 +281,7 @@ impl Event {
             Event::Help => "help",
             Event::DailyDigest => "daily_digest",
             Event::RefusalReply => "refusal_reply",
+            Event::PersonalLink => "personal_link",
         }
     }
 

@@ -85,14 +85,14 @@ pub fn run(dir: &Path, serve: bool) -> anyhow::Result<ExitCode> {
             );
         }
         if serve {
+            // The whole daemon, not the pages alone: an answer on a page
+            // goes through the writer and its notification is written
+            // under outbox/, and a mail dropped into Maildir/new is taken.
             println!("\nServing the pages on http://{} (Ctrl-C to stop)", web.listen);
             rt.block_on(async {
-                let stop = tokio_util::sync::CancellationToken::new();
-                let state = mailgate::web::WebState::new(config.clone(), Arc::new(mailgate::web::NoDesk))?;
-                let served = mailgate::web::serve(web.listen, state, stop.clone()).await?;
-                let _ = tokio::signal::ctrl_c().await;
-                stop.cancel();
-                let _ = served.await;
+                let daemon = Daemon::new(config.clone(), Arc::new(SystemClock))?;
+                let (_reloads, never) = tokio::sync::mpsc::channel(1);
+                daemon.run(async { drop(tokio::signal::ctrl_c().await) }, never).await?;
                 anyhow::Ok(())
             })?;
         }

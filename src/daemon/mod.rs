@@ -16,6 +16,7 @@ mod outbox;
 mod reload;
 mod service;
 mod timers;
+mod web_desk;
 mod writer;
 
 use std::future::Future;
@@ -226,12 +227,11 @@ impl Daemon {
             Some(m) => Some(http::serve(m.listen, config.database_path.clone(), health.clone(), stop.clone()).await?),
             None => None,
         };
-        // The requester's pages, on a listener of their own (see crate::web).
-        // Their actions need the writer's web door, which is not wired yet:
-        // until then they answer « write by mail ».
+        // The requester's pages, on a listener of their own (see crate::web);
+        // their actions go to the one writer, like mail.
         let pages = match &config.web {
             Some(web) => {
-                let state = crate::web::WebState::new(config.clone(), Arc::new(crate::web::NoDesk))?;
+                let state = crate::web::WebState::new(config.clone(), Arc::new(writer.desk()))?;
                 Some(crate::web::serve(web.listen, state, stop.clone()).await?)
             }
             None => None,

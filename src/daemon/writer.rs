@@ -23,8 +23,10 @@ use crate::config::Config;
 use crate::desk::QueuedDigest;
 use crate::desk::{Act, Acted};
 use crate::intake::Intake;
+use crate::mail::Mailbox;
 use crate::news::Notification;
 use crate::notify::Notifier;
+use crate::notify::link_mail::LinkKind;
 use crate::pipeline::{Pipeline, PipelineError, Processed, Read, read};
 use crate::source::RawMessage;
 use crate::ticket::TicketId;
@@ -60,6 +62,10 @@ enum Job {
         reply: oneshot::Sender<Result<Acted, PipelineError>>,
     },
     /// A notification composed elsewhere (a personal link), queued durably.
+    QueueLink {
+        link: Box<LinkRequest>,
+        reply: oneshot::Sender<Result<i64, PipelineError>>,
+    },
     Queue {
         notification: Box<Notification>,
         reply: oneshot::Sender<Result<i64, PipelineError>>,
@@ -156,6 +162,13 @@ impl Writer {
                         Job::Act { act, reply } => {
                             let result = pipeline.act(&act);
                             if result.as_ref().is_ok_and(|acted| acted.notifications > 0) {
+                                committed.notify_one();
+                            }
+                            let _ = reply.send(result);
+                        }
+                        Job::QueueLink { link, reply } => {
+                            let result = pipeline.queue_link(&link.to, &link.url, link.kind, &link.valid_for);
+                            if result.is_ok() {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
@@ -297,6 +310,14 @@ impl DeskHandle {
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 
+    /// Mails a personal link, composed in the writer by the current
+    /// notifier; returns its outbox row.
+    pub async fn queue_link(&self, link: LinkRequest) -> Result<i64, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::QueueLink { link: Box::new(link), reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+
     /// Queues a composed notification (to a plain address only); returns its outbox row.
     pub async fn queue_notification(&self, notification: Notification) -> Result<i64, WriterError> {
         let (reply, answer) = oneshot::channel();
@@ -304,6 +325,16 @@ impl DeskHandle {
         self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
+}
+
+/// A personal link to mail (see [`crate::notify::link_mail`]).
+#[derive(Debug, Clone)]
+pub struct LinkRequest {
+    pub to: Mailbox,
+    pub url: String,
+    pub kind: LinkKind,
+    /// How long the link works, in words of the configured language.
+    pub valid_for: String,
 }
 
 /// Answers the pings waiting in `queue` and sets aside, in order, the other

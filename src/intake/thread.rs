@@ -58,6 +58,11 @@ impl MessageIds {
         format!("mailgate-{}.digest.{nonce}@{}", self.instance, self.domain)
     }
 
+    /// A personal link's id: it names no ticket, like a refusal's.
+    pub fn link(&self, nonce: &str) -> String {
+        format!("mailgate-{}.link.{nonce}@{}", self.instance, self.domain)
+    }
+
     /// A refusal answer's id: it names no ticket, like a digest's.
     pub fn refusal(&self, nonce: &str) -> String {
         format!("mailgate-{}.refusal.{nonce}@{}", self.instance, self.domain)

@@ -63,6 +63,30 @@ pub struct Attachment {
     pub content: Vec<u8>,
 }
 
+impl Attachment {
+    /// A file that came by another door than mail (a web form): its name
+    /// made safe as a mail's would be, its content type kept only when it
+    /// is a plain `type/subtype`, never inline.
+    pub fn uploaded(filename: &str, content_type: &str, content: Vec<u8>) -> Attachment {
+        let token = |s: &str| {
+            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        };
+        let content_type = match content_type.trim().split_once('/') {
+            Some((kind, sub)) if token(kind) && token(sub) => content_type.trim().to_ascii_lowercase(),
+            _ => "application/octet-stream".to_string(),
+        };
+        Attachment {
+            filename: parse::safe_filename(filename),
+            content_type,
+            size: content.len(),
+            sha256: parse::sha256_hex(&content),
+            inline: false,
+            content_id: None,
+            content,
+        }
+    }
+}
+
 /// Header facts the noise guard reads. Kept as plain values so that the
 /// rules in [`noise`] are tested without building MIME. They are collected
 /// before the body is converted: the parts' content types and file names

@@ -250,7 +250,7 @@ impl Notifier {
         let (files, attachments) = self.files(event, trigger, &url);
         // The same for every recipient: built once.
         let story = match event {
-            Event::CommandError | Event::Help | Event::DailyDigest | Event::RefusalReply => None,
+            Event::CommandError | Event::Help | Event::DailyDigest | Event::RefusalReply | Event::PersonalLink => None,
             _ => {
                 let groups: Vec<String> = ticket.assigned_groups.iter().map(|g| self.group_label(g)).collect();
                 let handlers = story::Handlers { groups: &groups, technicians: &ticket.technicians };
@@ -302,9 +302,12 @@ impl Notifier {
         let carries = !trigger.files.is_empty()
             && match event {
                 Event::TicketNewStaff => true,
-                Event::TicketNew | Event::CommandError | Event::Help | Event::DailyDigest | Event::RefusalReply => {
-                    false
-                }
+                Event::TicketNew
+                | Event::CommandError
+                | Event::Help
+                | Event::DailyDigest
+                | Event::RefusalReply
+                | Event::PersonalLink => false,
                 _ => trigger.followup.is_some(),
             };
         if !carries {

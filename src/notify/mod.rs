@@ -8,6 +8,7 @@
 pub mod bounds;
 pub mod compose;
 pub mod digest;
+pub mod link_mail;
 pub mod recipients;
 pub mod refusal;
 pub mod sender;

@@ -78,7 +78,7 @@ pub fn recipients(
         },
         Event::CommandError | Event::Help => author(),
         // About many tickets, and composed by `digest`, not per ticket.
-        Event::DailyDigest | Event::RefusalReply => Vec::new(),
+        Event::DailyDigest | Event::RefusalReply | Event::PersonalLink => Vec::new(),
         Event::Followup
         | Event::StatusChanged
         | Event::SolutionProposed

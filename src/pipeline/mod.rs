@@ -18,8 +18,9 @@ use crate::config::Config;
 use crate::desk::{self, Act, ActError, Acted, Applied, QueuedDigest};
 use crate::intake::{Decision, Intake, View, loop_guard, trust};
 use crate::lifecycle::TicketFacts;
-use crate::mail::InboundMail;
+use crate::mail::{InboundMail, Mailbox};
 use crate::news::Notification;
+use crate::notify::link_mail::LinkKind;
 use crate::notify::{Notifier, TemplateError};
 use crate::source::RawMessage;
 use crate::store::{Received, Store, StoreError};
@@ -234,6 +235,21 @@ impl Pipeline {
         let row = self.store.write(Door::Web, |tx| tx.queue_notification(notification, &at))?;
         self.store.make_durable()?;
         Ok(row)
+    }
+
+    /// Mails `url`, a personal link of `kind` asked for on the web, to `to`
+    /// (composed by the current notifier, queued like
+    /// [`Pipeline::queue_notification`]).
+    pub fn queue_link(
+        &mut self,
+        to: &Mailbox,
+        url: &str,
+        kind: LinkKind,
+        valid_for: &str,
+    ) -> Result<i64, PipelineError> {
+        let at = self.clock.now_rfc3339();
+        let mail = self.notifier.link_mail(to, url, kind, valid_for, &at);
+        self.queue_notification(&mail)
     }
 
     /// Runs a stored mail through the pipeline again, after a configuration

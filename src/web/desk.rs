@@ -8,7 +8,8 @@
 use futures::future::BoxFuture;
 
 use crate::mail::Mailbox;
-use crate::ticket::TicketId;
+pub use crate::notify::link_mail::LinkKind;
+use crate::ticket::{Role, TicketId};
 
 /// A file sent with a followup form.
 #[derive(Debug, Clone)]
@@ -37,6 +38,9 @@ pub enum WebAction {
 pub struct WebAct {
     pub ticket: TicketId,
     pub author: String,
+    /// What the author is on the ticket (its requester, or an observer);
+    /// the writer checks it against the ticket again.
+    pub role: Role,
     pub action: WebAction,
 }
 
@@ -57,20 +61,13 @@ pub enum DeskError {
 pub trait Desk: Send + Sync {
     /// Does `act` through the same function as the matching mail.
     fn act(&self, act: WebAct) -> BoxFuture<'_, Result<(), DeskError>>;
-    /// Mails `link` to `to` (a one-off notification through the outbox).
-    fn send_link(&self, to: Mailbox, link: String) -> BoxFuture<'_, Result<(), DeskError>>;
-}
-
-/// The desk until the daemon's writer takes web actions: every action is
-/// answered « write by mail », nothing is changed.
-pub struct NoDesk;
-
-impl Desk for NoDesk {
-    fn act(&self, _act: WebAct) -> BoxFuture<'_, Result<(), DeskError>> {
-        Box::pin(async { Err(DeskError::Unavailable("web actions are not wired to the writer yet".into())) })
-    }
-
-    fn send_link(&self, _to: Mailbox, _link: String) -> BoxFuture<'_, Result<(), DeskError>> {
-        Box::pin(async { Err(DeskError::Unavailable("mailing links is not wired to the writer yet".into())) })
-    }
+    /// Mails `link`, which opens `kind` for `valid_for` (in words), to `to`
+    /// (a one-off notification through the outbox).
+    fn send_link(
+        &self,
+        to: Mailbox,
+        link: String,
+        kind: LinkKind,
+        valid_for: String,
+    ) -> BoxFuture<'_, Result<(), DeskError>>;
 }

@@ -56,6 +56,14 @@ impl Links {
         Links { base_url: web.base_url.clone(), key, link_days: web.link_days }
     }
 
+    /// How long a link works, in words of `language` (for the mail that carries it).
+    pub fn valid_for(&self, language: crate::ticket::Language) -> String {
+        match language {
+            crate::ticket::Language::Fr => format!("{} jours", self.link_days),
+            crate::ticket::Language::En => format!("{} days", self.link_days),
+        }
+    }
+
     pub fn key(&self) -> &Key {
         &self.key
     }

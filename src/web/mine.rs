@@ -16,6 +16,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::WebState;
+use super::desk::LinkKind;
 use super::ticket::{Link, check, refused_form};
 use super::token::{Purpose, TokenError};
 use crate::mail::Mailbox;
@@ -119,9 +120,15 @@ pub async fn ask(
     if served && state.per_address.allow(&address, now) {
         let at = crate::clock::rfc3339(time::OffsetDateTime::now_utc());
         let link = state.links.mine(&address, &at);
-        if let Err(e) = state.desk.send_link(mailbox, link).await {
-            tracing::warn!(error = %e, "a link asked for on the web could not be queued");
-        }
+        let valid_for = state.links.valid_for(state.config.institution.language);
+        // Queued apart from the answer, which must not take longer for an
+        // address that is served than for one that is not.
+        let desk = state.desk.clone();
+        tokio::spawn(async move {
+            if let Err(e) = desk.send_link(mailbox, link, LinkKind::Mine, valid_for).await {
+                tracing::warn!(error = %e, "a link asked for on the web could not be queued");
+            }
+        });
     }
     state.page(StatusCode::OK, "ask.html", &state.word("ask_title"), context! { csrf => "", done => true })
 }
@@ -149,10 +156,12 @@ pub async fn renew(State(state): State<Arc<WebState>>, Form(form): Form<RenewFor
     let at = crate::clock::rfc3339(time::OffsetDateTime::now_utc());
     let ticket = super::token::subject_of(&form.k);
     let link = match ticket {
-        Some(id) if id > 0 => expired_for(Purpose::Ticket, id).map(|a| (state.links.ticket(id, &a, &at), a)),
-        _ => expired_for(Purpose::Mine, 0).map(|a| (state.links.mine(&a, &at), a)),
+        Some(id) if id > 0 => {
+            expired_for(Purpose::Ticket, id).map(|a| (state.links.ticket(id, &a, &at), a, LinkKind::Ticket(id)))
+        }
+        _ => expired_for(Purpose::Mine, 0).map(|a| (state.links.mine(&a, &at), a, LinkKind::Mine)),
     };
-    let Some((link, address)) = link else { return state.forbidden() };
+    let Some((link, address, kind)) = link else { return state.forbidden() };
     if !state.per_address.allow(&address, Instant::now()) {
         return state.message(
             StatusCode::TOO_MANY_REQUESTS,
@@ -161,7 +170,8 @@ pub async fn renew(State(state): State<Arc<WebState>>, Form(form): Form<RenewFor
             context! {},
         );
     }
-    match state.desk.send_link(Mailbox::new(&address, None), link).await {
+    let valid_for = state.links.valid_for(state.config.institution.language);
+    match state.desk.send_link(Mailbox::new(&address, None), link, kind, valid_for).await {
         Ok(()) => state.message(StatusCode::OK, &state.word("renew"), &state.word("renewed"), context! {}),
         Err(e) => {
             state.message(StatusCode::SERVICE_UNAVAILABLE, &state.word("unavailable"), &e.to_string(), context! {})

@@ -32,7 +32,7 @@ use axum::routing::{get, post};
 use minijinja::{Value, context};
 use tokio_util::sync::CancellationToken;
 
-pub use desk::{Desk, DeskError, NoDesk, Upload, WebAct, WebAction};
+pub use desk::{Desk, DeskError, LinkKind, Upload, WebAct, WebAction};
 pub use guard::CSP;
 use links::Links;
 use pages::Pages;

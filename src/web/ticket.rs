@@ -284,7 +284,22 @@ async fn act(
     if matches!(&action, WebAction::RefuseSolution { reason } if reason.is_empty()) {
         return render(&state, id, &form.k, &claims, Some(state.word("refuse_why"))).await;
     }
-    done(&state, id, &form.k, state.desk.act(WebAct { ticket: id, author: claims.address, action }).await)
+    let role = match role_on(&state, id, &claims.address).await {
+        Ok(role) => role,
+        Err(answer) => return *answer,
+    };
+    done(&state, id, &form.k, state.desk.act(WebAct { ticket: id, author: claims.address, role, action }).await)
+}
+
+/// What the link's address is on the ticket: its requester, or else one
+/// of its observers (the writer checks it again, in the transaction).
+async fn role_on(state: &Arc<WebState>, id: TicketId, address: &str) -> Result<Role, Box<Response>> {
+    match state.reads.with(move |s| s.public_ticket(id)).await {
+        Ok(Some(t)) if t.requester.eq_ignore_ascii_case(address) => Ok(Role::Requester),
+        Ok(Some(_)) => Ok(Role::Observer),
+        Ok(None) => Err(Box::new(state.forbidden())),
+        Err(e) => Err(Box::new(state.failed(&e))),
+    }
 }
 
 pub(super) fn refused_form(state: &WebState) -> Response {
@@ -343,9 +358,11 @@ pub async fn followup(State(state): State<Arc<WebState>>, Path(id): Path<TicketI
     if text.is_empty() && files.is_empty() {
         return render(&state, id, &k, &claims, Some(state.word("your_message"))).await;
     }
-    let result = state
-        .desk
-        .act(WebAct { ticket: id, author: claims.address, action: WebAction::Followup { text, files } })
-        .await;
+    let role = match role_on(&state, id, &claims.address).await {
+        Ok(role) => role,
+        Err(answer) => return *answer,
+    };
+    let action = WebAction::Followup { text, files };
+    let result = state.desk.act(WebAct { ticket: id, author: claims.address, role, action }).await;
     done(&state, id, &k, result)
 }

@@ -35,3 +35,4 @@ mod smtp;
 mod tickets_query;
 mod trust;
 mod web;
+mod web_actions;

@@ -65,5 +65,6 @@ pub(crate) fn sample_context(language: Language) -> Value {
     let refusal = context! {
         kind => "too_large", filename => "video.mp4", size => "42,0 Mo", limit => "20,0 Mo", subject => "Imprimante",
     };
-    context! { text => "Texte", tickets => crate::notify::digest::sample_lines(language), refusal, ..context }
+    let link = context! { kind => "ticket", url => "https://helpdesk.example/t/123?k=abc", valid_for => "90 jours", ticket => "123" };
+    context! { text => "Texte", tickets => crate::notify::digest::sample_lines(language), refusal, link, ..context }
 }
