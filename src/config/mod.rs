@@ -16,6 +16,7 @@ mod secret;
 mod show;
 mod sources;
 mod trust;
+mod web_staff;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,7 @@ pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
 pub use sources::{ImapConfig, MaildirConfig, SourceConfig};
 pub use trust::{Trust, TrustMode};
+pub use web_staff::StaffWeb;
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +118,8 @@ pub struct TicketPolicy {
 pub struct Technician {
     pub email: String,
     pub name: String,
+    /// May open the operators' web pages (journal, outbox, health).
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -165,6 +169,8 @@ pub struct Config {
     pub metrics: Option<MetricsConfig>,
     /// How far the From header is believed.
     pub trust: Trust,
+    /// How staff sign in to the web pages.
+    pub staff_web: StaffWeb,
     /// Allowed but unwise settings, logged at start.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -358,7 +364,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
                 format!("expected a mail address, got \"{}\"", t.email),
             ));
         }
-        technicians.push(Technician { email, name: t.name.trim().to_string() });
+        technicians.push(Technician { email, name: t.name.trim().to_string(), admin: t.admin.unwrap_or(false) });
     }
 
     let entities =
@@ -448,6 +454,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         logging: Logging { level, format },
         metrics,
         trust: trust::validate(raw.trust).map_err(|(k, m)| invalid(&k, m))?,
+        staff_web: web_staff::validate(raw.staff_web).map_err(|(k, m)| invalid(&k, m))?,
         warnings,
     })
 }

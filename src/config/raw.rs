@@ -31,6 +31,7 @@ pub struct RawConfig {
     pub logging: RawLogging,
     pub metrics: Option<RawMetrics>,
     pub trust: Option<super::trust::RawTrust>,
+    pub staff_web: Option<super::web_staff::RawStaffWeb>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +178,7 @@ pub struct RawRetry {
 pub struct RawTechnician {
     pub email: String,
     pub name: String,
+    pub admin: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
