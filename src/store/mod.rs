@@ -11,11 +11,14 @@ mod apply;
 mod blobs;
 mod changes;
 mod counts;
+mod dashboard;
 mod digest;
 pub mod files;
 mod messages;
 pub mod notification_files;
 mod outbox;
+mod queues;
+mod synthetic;
 mod ticket_queries;
 pub mod tickets;
 mod timers;
@@ -29,9 +32,12 @@ use rusqlite::{Connection, OptionalExtension};
 pub use admin::{BackupReport, Purged, Stats, Tally};
 pub use apply::{Applied, Received};
 pub use counts::Counts;
+pub use dashboard::{Dashboard, DashboardSizes, DayFlow, DayRange, Scope, StatusCounts, last_days};
 pub use digest::QueuedDigest;
 pub use messages::MessageRecord;
 pub use outbox::{Delivered, OutboxRow, OutboxState};
+pub use queues::{Page, PageRequest, Queue, QueueOrder};
+pub use synthetic::Synthetic;
 pub use ticket_queries::{
     AttachmentInfo, FollowupRecord, GroupRecord, HistoryEntry, SolutionRecord, TicketDetail, TicketFilter,
     TicketSummary, TimelineEntry,
@@ -47,6 +53,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_message_identity.sql"),
     include_str!("migrations/0007_notification_files.sql"),
     include_str!("migrations/0009_compressed.sql"),
+    // Ordered after 0010 (onepath's) at merge.
+    include_str!("migrations/0011_web_staff.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
