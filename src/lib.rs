@@ -45,3 +45,4 @@ mod testing;
 pub mod text;
 pub mod ticket;
 pub mod tls;
+pub mod web;

@@ -23,6 +23,7 @@ mod ticket_queries;
 pub mod tickets;
 mod timers;
 mod view;
+mod web_sessions;
 
 use std::path::Path;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub use ticket_queries::{
     AttachmentInfo, FollowupRecord, GroupRecord, HistoryEntry, SolutionRecord, TicketDetail, TicketFilter,
     TicketSummary, TimelineEntry,
 };
+pub use web_sessions::{SessionOrigin, SessionRecord};
 
 /// Migrations in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[
