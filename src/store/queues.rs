@@ -51,7 +51,7 @@ impl PageRequest {
         PageRequest { page: 1, size }
     }
 
-    fn limit_offset(self) -> (i64, i64) {
+    pub(super) fn limit_offset(self) -> (i64, i64) {
         let size = i64::from(self.size.clamp(1, Self::MAX_SIZE));
         (size, (i64::from(self.page.max(1)) - 1) * size)
     }
