@@ -85,7 +85,7 @@ impl<T> Page<T> {
 }
 
 const COUNT_SELECT: &str = "SELECT COUNT(*) FROM tickets t WHERE 1";
-const ID_SELECT: &str = "SELECT t.id FROM tickets t WHERE 1";
+const ID_SELECT: &str = "SELECT t.id, COUNT(*) OVER () FROM tickets t WHERE 1";
 
 impl Store {
     /// A page of `queue` narrowed by `filter` (whose `limit` is ignored: the
@@ -102,29 +102,45 @@ impl Store {
         if filter.statuses.is_empty() {
             filter.statuses = TicketFilter::OPEN.to_vec();
         }
-        let (Some(ids), Some(count)) =
-            (self.queue_query(ID_SELECT, queue, &filter)?, self.queue_query(COUNT_SELECT, queue, &filter)?)
-        else {
+        let Some(mut ids) = self.queue_query(ID_SELECT, queue, &filter)? else {
             return Ok(Page::empty(request));
         };
         // One snapshot for the page and its total.
         let _snapshot = self.snapshot()?;
-        let total: i64 = self.conn.prepare(&count.sql)?.query_row(params_from_iter(count.values), |r| r.get(0))?;
-        let order = match order {
-            QueueOrder::PriorityThenAge => "\nORDER BY t.priority DESC, t.created_at, t.id",
-            QueueOrder::Oldest => "\nORDER BY t.created_at, t.id",
-        };
-        // The page's numbers first, sorted on the ticket row alone; the
-        // summary's subqueries (followups, groups, technicians) then run for
-        // the page's tickets only, not for the whole queue before the sort.
+        // The page's numbers first, with the queue's total counted by the
+        // same pass (a window over the filtered rows, before LIMIT): the
+        // filters run once, and the sort holds ticket numbers only.
+        ids.sql.push_str(match order {
+            QueueOrder::PriorityThenAge => "\nORDER BY t.priority DESC, t.created_at, t.id LIMIT ? OFFSET ?",
+            QueueOrder::Oldest => "\nORDER BY t.created_at, t.id LIMIT ? OFFSET ?",
+        });
         let (limit, offset) = request.limit_offset();
-        let sql = format!("{LIST_SELECT}\n  AND t.id IN ({}{order} LIMIT ? OFFSET ?){order}", ids.sql);
-        let values = ids.values.into_iter().chain([Value::Integer(limit), Value::Integer(offset)]);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let items = stmt.query_map(params_from_iter(values), summary)?.collect::<Result<Vec<_>, _>>()?;
+        ids.values.extend([Value::Integer(limit), Value::Integer(offset)]);
         let mut page = Page::empty(request);
+        let mut numbers: Vec<i64> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare(&ids.sql)?;
+            let mut rows = stmt.query(params_from_iter(ids.values))?;
+            while let Some(row) = rows.next()? {
+                numbers.push(row.get(0)?);
+                page.total = row.get(1)?;
+            }
+        }
+        if numbers.is_empty() {
+            // Past the last page (or an empty queue): the total alone.
+            let count = self
+                .queue_query(COUNT_SELECT, queue, &filter)?
+                .ok_or_else(|| StoreError::NotFound("the queue's count could not be built".into()))?;
+            page.total = self.conn.prepare(&count.sql)?.query_row(params_from_iter(count.values), |r| r.get(0))?;
+            return Ok(page);
+        }
+        // Then the summaries (followups, groups, technicians: subqueries)
+        // of this page's tickets only, put back in the page's order.
+        let sql = format!("{LIST_SELECT}\n  AND t.id IN ({})", vec!["?"; numbers.len()].join(", "));
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut items = stmt.query_map(params_from_iter(numbers.iter()), summary)?.collect::<Result<Vec<_>, _>>()?;
+        items.sort_by_key(|t| numbers.iter().position(|n| *n == t.id));
         page.items = items;
-        page.total = total;
         Ok(page)
     }
 

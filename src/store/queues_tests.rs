@@ -165,7 +165,8 @@ fn the_queues_read_tickets_through_indexes_not_scans_of_the_related_tables() {
             .expect("plan")
             .map(|r| r.expect("row"))
             .collect();
-        let scans: Vec<&String> = plan.iter().filter(|d| d.starts_with("SCAN") && !d.contains("USING")).collect();
+        let scans: Vec<&String> =
+            plan.iter().filter(|d| d.starts_with("SCAN") && !d.contains("USING") && !d.contains("subquery")).collect();
         assert!(scans.is_empty(), "{queue:?}: full scans in {plan:#?}");
     }
 }
