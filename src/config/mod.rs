@@ -17,6 +17,7 @@ mod show;
 mod sources;
 mod trust;
 mod web;
+mod web_staff;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ pub use secret::{Secret, SecretSource};
 pub use sources::{ImapConfig, MaildirConfig, SourceConfig};
 pub use trust::{EvidenceKind, Trust, TrustMode};
 pub use web::{DEFAULT_LINK_DAYS, WebConfig};
+pub use web_staff::StaffWeb;
 
 /// A configuration that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,8 @@ pub struct TicketPolicy {
 pub struct Technician {
     pub email: String,
     pub name: String,
+    /// May open the operators' web pages (journal, outbox, health).
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -172,6 +176,8 @@ pub struct Config {
     pub trust: Trust,
     /// The requester's pages; None: no pages, no personal links.
     pub web: Option<WebConfig>,
+    /// How staff sign in to the web pages.
+    pub staff_web: StaffWeb,
     /// Allowed but unwise settings, logged at start.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -366,7 +372,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
                 format!("expected a mail address, got \"{}\"", t.email),
             ));
         }
-        technicians.push(Technician { email, name: t.name.trim().to_string() });
+        technicians.push(Technician { email, name: t.name.trim().to_string(), admin: t.admin.unwrap_or(false) });
     }
 
     let entities =
@@ -463,6 +469,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         logging: Logging { level, format },
         metrics,
         trust,
+        staff_web: web_staff::validate(raw.staff_web).map_err(|(k, m)| invalid(&k, m))?,
         warnings,
     })
 }

@@ -32,6 +32,7 @@ pub struct RawConfig {
     pub metrics: Option<RawMetrics>,
     pub trust: Option<super::trust::RawTrust>,
     pub web: Option<super::web::RawWeb>,
+    pub staff_web: Option<super::web_staff::RawStaffWeb>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +179,7 @@ pub struct RawRetry {
 pub struct RawTechnician {
     pub email: String,
     pub name: String,
+    pub admin: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

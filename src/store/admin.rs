@@ -107,13 +107,11 @@ impl Store {
     /// 3339) by outcome, and the outbox by state, read in one snapshot.
     pub fn stats(&self, today_since: &str) -> Result<Stats, StoreError> {
         let snapshot = self.conn.unchecked_transaction()?;
+        // The staff dashboard's "everyone" counts are these, by construction.
         let mut tickets = Tally::zeros(Status::ALL.map(Status::as_str));
-        let mut stmt = self.conn.prepare_cached("SELECT status, COUNT(*) FROM tickets GROUP BY status")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (status, n) = row?;
-            tickets.set(&status, n);
+        for (status, n) in super::dashboard::status_counts(&self.conn, super::dashboard::Scope::Everyone)?.0 {
+            tickets.set(status.as_str(), n);
         }
-        drop(stmt);
         let mut today = Tally::zeros(Outcome::ALL.map(Outcome::as_str));
         for (outcome, n) in self.outcome_counts_since(today_since)? {
             today.set(outcome.as_str(), n);

@@ -146,7 +146,7 @@ impl Store {
     }
 }
 
-fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
+pub(super) fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
     let outcome: String = r.get(4)?;
     Ok(MessageRecord {
         id: r.get(0)?,

@@ -14,17 +14,22 @@ mod admin;
 mod blobs;
 mod changes;
 mod counts;
+mod dashboard;
 mod digest;
 pub mod files;
+mod journal;
 mod messages;
 pub mod notification_files;
 mod outbox;
+mod queues;
 mod rows;
+mod synthetic;
 mod ticket_queries;
 pub mod tickets;
 mod tx;
 mod view;
 mod web_reads;
+mod web_sessions;
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,15 +39,20 @@ use rusqlite::{Connection, OptionalExtension};
 pub use admin::{BackupReport, Purged, Stats, Tally};
 pub use changes::ChangeContext;
 pub use counts::Counts;
+pub use dashboard::{Dashboard, DashboardSizes, DayFlow, DayRange, Scope, StatusCounts, last_days};
+pub use journal::{JournalFilter, MAX_HEADER_FIELDS, header_fields};
 pub use messages::MessageRecord;
 pub use outbox::{Delivered, OutboxRow, OutboxState};
+pub use queues::{Page, PageRequest, Queue, QueueOrder};
 pub use rows::Received;
+pub use synthetic::Synthetic;
 pub use ticket_queries::{
     AttachmentInfo, FollowupRecord, GroupRecord, HistoryEntry, SolutionRecord, TicketDetail, TicketFilter,
     TicketSummary, TimelineEntry,
 };
 pub use tx::{FollowupRow, NewTicketRow, Tx};
 pub use web_reads::{MyTicket, PendingSolution, PublicEntry, PublicFile, PublicFileBytes, PublicTicket};
+pub use web_sessions::{SessionOrigin, SessionRecord};
 
 /// Migrations in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[
@@ -55,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_notification_files.sql"),
     include_str!("migrations/0009_compressed.sql"),
     include_str!("migrations/0010_history_door.sql"),
+    include_str!("migrations/0011_web_staff.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -141,11 +141,12 @@ pub enum Delivered {
     NotTried,
 }
 
-const COLUMNS: &str = "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
+pub(super) const COLUMNS: &str =
+    "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
                        delivered_to, body_text, message_id, in_reply_to, references_ids, released, lease_until,
                        body_zstd";
 
-fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+pub(super) fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let state: String = r.get(5)?;
     let references: String = r.get(14)?;
     Ok(OutboxRow {

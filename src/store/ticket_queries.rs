@@ -79,20 +79,20 @@ enum PathColumn {
 }
 
 /// SQL assembled from fixed fragments, with every value bound.
-struct Query {
-    sql: String,
-    values: Vec<Value>,
+pub(super) struct Query {
+    pub(super) sql: String,
+    pub(super) values: Vec<Value>,
 }
 
 impl Query {
-    fn and(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
+    pub(super) fn and(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
         self.sql.push_str("\n  AND ");
         self.sql.push_str(clause);
         self.values.extend(values);
     }
 }
 
-const LIST_SELECT: &str = "SELECT t.id, t.status, t.title, t.requester, t.created_at,
+pub(super) const LIST_SELECT: &str = "SELECT t.id, t.status, t.title, t.requester, t.created_at,
        (SELECT COUNT(*) FROM followups f WHERE f.ticket_id = t.id),
        t.updated_at, t.type, t.entity, t.category, t.urgency, t.impact, t.priority,
        (SELECT json_group_array(g.group_name ORDER BY g.rowid) FROM ticket_groups g
@@ -114,7 +114,18 @@ impl Store {
     /// The query for `filter`, or `None` when it can match nothing (a
     /// category or entity that no ticket has).
     fn list_query(&self, filter: &TicketFilter) -> Result<Option<Query>, StoreError> {
-        let mut q = Query { sql: LIST_SELECT.to_string(), values: Vec::new() };
+        let Some(mut q) = self.filtered(LIST_SELECT, filter)? else { return Ok(None) };
+        q.sql.push_str("\nORDER BY t.updated_at DESC, t.id DESC LIMIT ?");
+        q.values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
+        Ok(Some(q))
+    }
+
+    /// `select` (which ends in a `WHERE` over `tickets t`) narrowed by
+    /// `filter`'s conditions, without order or limit: the queues and their
+    /// counts share the filters of `tickets list`. `None` when it can match
+    /// nothing.
+    pub(super) fn filtered(&self, select: &str, filter: &TicketFilter) -> Result<Option<Query>, StoreError> {
+        let mut q = Query { sql: select.to_string(), values: Vec::new() };
         if !filter.statuses.is_empty() {
             let marks = vec!["?"; filter.statuses.len()].join(", ");
             q.and(&format!("t.status IN ({marks})"), filter.statuses.iter().map(|s| text(s.as_str())));
@@ -156,8 +167,6 @@ impl Store {
                 [text(&like), text(&like), text(&like)],
             );
         }
-        q.sql.push_str("\nORDER BY t.updated_at DESC, t.id DESC LIMIT ?");
-        q.values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
         Ok(Some(q))
     }
 
@@ -178,7 +187,7 @@ impl Store {
     }
 }
 
-fn summary(r: &Row<'_>) -> rusqlite::Result<TicketSummary> {
+pub(super) fn summary(r: &Row<'_>) -> rusqlite::Result<TicketSummary> {
     Ok(TicketSummary {
         id: r.get(0)?,
         status: status_of(r.get(1)?)?,
@@ -198,7 +207,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<TicketSummary> {
     })
 }
 
-fn text(s: &str) -> Value {
+pub(super) fn text(s: &str) -> Value {
     Value::Text(s.to_string())
 }
 

@@ -18,6 +18,7 @@ pub mod links;
 mod mine;
 pub mod pages;
 pub mod reads;
+pub mod staff;
 mod ticket;
 pub mod token;
 
