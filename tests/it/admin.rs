@@ -3,6 +3,7 @@
 //! `db check`, and `purge` of old raw copies.
 
 use crate::support;
+use base64::Engine as _;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -324,21 +325,14 @@ fn db_migrate_reports_the_schema_version_before_and_after() {
     assert_eq!(old.ok(&["db", "check"]).trim(), "ok");
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { ABC[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
-}
-
 /// A request carrying `file` as a base64 attachment.
 fn with_attachment(n: u32, file: &[u8]) -> Vec<u8> {
-    let encoded: Vec<String> = base64(file).as_bytes().chunks(76).map(|l| String::from_utf8_lossy(l).into()).collect();
+    let encoded: Vec<String> = base64::engine::general_purpose::STANDARD
+        .encode(file)
+        .as_bytes()
+        .chunks(76)
+        .map(|l| String::from_utf8_lossy(l).into())
+        .collect();
     mail(
         &format!(
             "From: marie.dupont@ac-exemple.fr\nTo: support-informatique@ac-exemple.fr\nSubject: Message reçu\nMessage-ID: <adm-{n}@ac-exemple.fr>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\""
