@@ -18,7 +18,7 @@ pub use mail::{Applied, record_mail};
 
 use time::OffsetDateTime;
 
-use crate::lifecycle::Plan;
+use crate::lifecycle::{self, Plan};
 use crate::mail::{Attachment, Mailbox};
 use crate::notify::digest;
 use crate::notify::{Notifier, Trigger};
@@ -72,7 +72,8 @@ pub fn apply_reply(tx: &Tx<'_>, r: &Reply<'_>, notifier: &Notifier) -> Result<Re
     };
     tx.add_attachments(ticket, followup, r.message_row, r.files)?;
     let context = ChangeContext { ticket, author: r.author, at, text: &plan.text, followup };
-    tx.apply_changes(&context, &plan.changes)?;
+    let changes = lifecycle::settle_waiting_solution(tx.ticket_status(ticket)?, &plan.changes);
+    tx.apply_changes(&context, &changes)?;
     tx.touch(ticket, at)?;
     if let Some(message_row) = r.message_row {
         tx.set_message_ticket(message_row, ticket)?;
@@ -133,7 +134,8 @@ pub fn close_unanswered(
     let done = store.write_each(Door::Timer, &due, |tx, ticket| {
         let close = effects::auto_close(&own, notifier.auto_close_reason(), notifier.thread_root(ticket));
         let context = ChangeContext { ticket, author: &own, at, text: "", followup: None };
-        tx.apply_changes(&context, &close.changes)?;
+        let changes = lifecycle::settle_waiting_solution(tx.ticket_status(ticket)?, &close.changes);
+        tx.apply_changes(&context, &changes)?;
         let h = &close.history;
         tx.history(ticket, at, &h.actor, h.action, &h.detail)?;
         notify(tx, notifier, ticket, std::slice::from_ref(&close.event), at)?;

@@ -8,6 +8,7 @@
 
 mod answer;
 pub mod commands;
+mod settle;
 mod technician;
 
 pub use technician::plan as technician_plan;
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::mail::Mailbox;
 use crate::ticket::{Role, Status, TicketId, TicketType, status_after_followup};
 pub use commands::RequesterAction;
+pub use settle::settle_waiting_solution;
 
 /// What the life cycle (and `intake::decide`) needs to know of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +77,11 @@ pub enum Change {
     ProposeSolution,
     AcceptSolution,
     RejectSolution,
+    /// A solution still waiting is settled because the ticket leaves
+    /// « Résolu » by another way (see [`settle_waiting_solution`]).
+    SettleSolution {
+        accepted: bool,
+    },
 }
 
 /// Who a ticket was just given to.

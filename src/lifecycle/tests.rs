@@ -105,6 +105,7 @@ pub(super) fn summary(result: Result<Plan, AutoReply>) -> String {
             Change::ProposeSolution => "solution".into(),
             Change::AcceptSolution => "accept".into(),
             Change::RejectSolution => "reject".into(),
+            Change::SettleSolution { accepted } => format!("settle {accepted}"),
         })
         .collect();
     let notices: Vec<String> = plan

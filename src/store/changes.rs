@@ -11,7 +11,7 @@ use super::StoreError;
 use super::tickets::{add_actor, set_status};
 use crate::lifecycle::Change;
 use crate::mail::Mailbox;
-use crate::ticket::{Role, Status, TicketId};
+use crate::ticket::{Role, TicketId};
 
 /// What the changes are applied for: the ticket, who made them, when, and
 /// the followup carrying the reply's text (the solution's text, for
@@ -28,19 +28,9 @@ pub(super) fn apply(tx: &Tx<'_>, c: &ChangeContext<'_>, changes: &[Change]) -> R
     let (ticket, actor, at) = (c.ticket, c.author.address.as_str(), c.at);
     for change in changes {
         match change {
-            Change::Status(status) => {
-                // A solution still waiting when the ticket leaves "solved"
-                // by another way (a technician closes it, the requester
-                // cancels, work resumes) is settled, so that it is neither
-                // left waiting nor later recorded as someone else's verdict.
-                let old: String = tx
-                    .conn
-                    .prepare_cached("SELECT status FROM tickets WHERE id = ?1")?
-                    .query_row([ticket], |r| r.get(0))?;
-                if old == Status::Solved.as_str() && *status != Status::Solved {
-                    decide_solution(tx.conn, c, if *status == Status::Closed { "accepted" } else { "rejected" })?;
-                }
-                set_status(tx.conn, tx.door, ticket, *status, actor, at)?;
+            Change::Status(status) => set_status(tx.conn, tx.door, ticket, *status, actor, at)?,
+            Change::SettleSolution { accepted } => {
+                decide_solution(tx.conn, c, if *accepted { "accepted" } else { "rejected" })?
             }
             Change::AssignTechnician(who) => {
                 add_actor(tx.conn, ticket, Role::Technician, who)?;

@@ -222,6 +222,14 @@ impl Tx<'_> {
     }
 
     /// What the life cycle needs to know of `ticket`; None when there is none.
+    /// The ticket's status as it stands in this transaction.
+    pub fn ticket_status(&self, ticket: TicketId) -> Result<Status, StoreError> {
+        let status: String =
+            self.conn.prepare_cached("SELECT status FROM tickets WHERE id = ?1")?.query_row([ticket], |r| r.get(0))?;
+        Status::parse(&status)
+            .ok_or_else(|| StoreError::Refused(format!("ticket #{ticket} has an unknown status {status:?}")))
+    }
+
     pub fn ticket_facts(&self, ticket: TicketId) -> Result<Option<TicketFacts>, StoreError> {
         Ok(super::view::facts(self.conn, ticket)?)
     }
