@@ -34,6 +34,20 @@ fn a_technician_signs_in_by_mail_takes_answers_escalates_and_solves_a_ticket_in_
         let find =
             |css: &'static str| async move { c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")) };
         let html = || async { c.source().await.expect("page source") };
+        // A click on a form's button loads the next page: wait for what it
+        // must show rather than for a time.
+        let wait_text = |css: &'static str, needle: &'static str| async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(e) = c.find(Locator::Css(css)).await
+                    && e.text().await.is_ok_and(|t| t.contains(needle))
+                {
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "{css} never showed {needle:?}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
         let check = |page: &'static str| {
             let browser = &browser;
             async move {
@@ -53,6 +67,7 @@ fn a_technician_signs_in_by_mail_takes_answers_escalates_and_solves_a_ticket_in_
         let link = site.new_signin_link(ALICE, &[]);
         c.goto(&link).await.expect("the mailed link");
         find("#confirm").await.click().await.expect("sign in");
+        wait_text("h1", "Tableau de bord").await;
 
         // The dashboard: everyone's counts are `mailgate stats`'s.
         let board = html().await;
@@ -68,7 +83,7 @@ fn a_technician_signs_in_by_mail_takes_answers_escalates_and_solves_a_ticket_in_
         // Take, answer, escalate, solve.
         c.goto(&site.url("/staff/ticket/1")).await.expect("ticket");
         find("#do-take").await.click().await.expect("take");
-        assert!(find("#technicians").await.text().await.expect("text").contains("Alice Martin"), "taken");
+        wait_text("#technicians", "Alice Martin").await;
         find("#answer-text").await.send_keys("STAFF-ANSWER : le technicien passe à 14 h.").await.expect("type");
         find("#do-answer").await.click().await.expect("answer");
         wait_for("the requester's notification of the answer", Duration::from_secs(30), || {
@@ -77,15 +92,13 @@ fn a_technician_signs_in_by_mail_takes_answers_escalates_and_solves_a_ticket_in_
                     && m.body_text(0).is_some_and(|t| t.contains("STAFF-ANSWER"))
             })
         });
-        for group in ["referents-lsu", "dsi-reseau"] {
+        for (group, shown) in [("referents-lsu", "Référents LSU"), ("dsi-reseau", "Réseaux")] {
             find("#assign-group").await.select_by_value(group).await.expect("choose the group");
             find("#do-assign").await.click().await.expect("assign");
+            wait_text("#groups", shown).await;
         }
-        assert!(find("#groups").await.text().await.expect("text").contains("Réseaux"), "escalated");
-        assert!(
-            find("#observer-groups").await.text().await.expect("text").contains("Référents LSU"),
-            "the first group observes"
-        );
+        // Escalated: the first group stays on the ticket as observer.
+        wait_text("#observer-groups", "Référents LSU").await;
         let page = html().await;
         let history = page.split("id=\"history\"").nth(1).expect("the history");
         assert!(
@@ -96,12 +109,13 @@ fn a_technician_signs_in_by_mail_takes_answers_escalates_and_solves_a_ticket_in_
         std::fs::write(docs("staff-ticket.png"), c.screenshot().await.expect("shot")).expect("save");
         find("#solution").await.send_keys("Lampe changée.").await.expect("type");
         find("#do-solve").await.click().await.expect("solve");
-        assert_eq!(find("#status").await.text().await.expect("status"), "Résolu");
+        wait_text("#status", "Résolu").await;
 
         // A queue filtered by words finds the other ticket, and only it.
         c.goto(&site.url("/staff/queue/all")).await.expect("queue");
         find("#f-text").await.send_keys("badge").await.expect("type");
         find("#filter").await.click().await.expect("filter");
+        wait_text("h1", "(1 ").await;
         let queue = html().await;
         assert!(queue.contains("Badge de cantine perdu") && !queue.contains(TITLE), "the filter holds");
         check("queue").await;
