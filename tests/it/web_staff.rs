@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use crate::web_staff_site::{ALICE, BRUNO, PARTNER, REQUESTER, field, field_after, staff_site, wait_for};
+use crate::web_staff_site::{
+    ALICE, BRUNO, PARTNER, REQUESTER, field, field_after, staff_site, staff_site_with, wait_for,
+};
 
 #[test]
 fn the_mailed_link_signs_in_once_and_only_by_its_button() {
@@ -113,4 +115,23 @@ fn an_operator_replays_a_refused_mail_after_its_domain_is_added_and_sees_health_
     });
     let history = site.install.json(&["tickets", "list"]);
     assert!(history.as_array().is_some_and(|t| t.len() == 3), "one ticket more, not two");
+}
+
+#[test]
+fn the_trusted_proxys_user_header_signs_staff_in_and_nobody_else() {
+    // The tests' requests come from 127.0.0.1, the proxy named here.
+    let site = staff_site_with("[staff_web]\ntrusted_proxies = [\"127.0.0.1\"]\nuser_domain = \"ac-exemple.fr\"\n");
+    let by_proxy = site.get_with("/staff", "", "X-Remote-User: alice.martin\r\n");
+    assert_eq!(by_proxy.status, 200, "a bare user name, completed with user_domain");
+    assert!(by_proxy.header("set-cookie").is_some_and(|c| c.contains("HttpOnly")), "a session for the forms");
+    assert_eq!(site.get_with("/staff", "", &format!("X-Remote-User: {REQUESTER}\r\n")).status, 403, "not staff");
+    let without = site.get("/staff", "");
+    assert_eq!(without.status, 303, "no header from the proxy: sign in by mail");
+}
+
+#[test]
+fn a_user_header_from_an_untrusted_address_is_ignored() {
+    let site = staff_site_with("[staff_web]\ntrusted_proxies = [\"192.0.2.1\"]\n");
+    let answer = site.get_with("/staff", "", &format!("X-Remote-User: {ALICE}\r\n"));
+    assert_eq!(answer.status, 303, "anyone can write a header: it signs nobody in");
 }

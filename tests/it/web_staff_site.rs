@@ -38,10 +38,15 @@ pub fn wait_for(what: &str, deadline: Duration, mut condition: impl FnMut() -> b
 /// An install with two tickets of REQUESTER's and a mail refused because
 /// its sender's domain is not the institution's; its daemon serves the pages.
 pub fn staff_site() -> StaffSite {
+    staff_site_with("")
+}
+
+/// [`staff_site`] with `extra` appended to its configuration.
+pub fn staff_site_with(extra: &str) -> StaffSite {
     let port = free_port();
     let install = Install::with_config(|c| {
         format!(
-            "{c}\n[web]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\nsecret_file = \"web.key\"\n"
+            "{c}\n[web]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\nsecret_file = \"web.key\"\n{extra}"
         )
     });
     let ask = |n: &str, from: &str, subject: &str, body: &str| {
@@ -125,7 +130,15 @@ impl StaffSite {
     }
 
     pub fn get(&self, path: &str, cookie: &str) -> Answer {
-        http(self.port, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}\r\n", cookie_line(cookie)))
+        self.get_with(path, cookie, "")
+    }
+
+    /// A GET with `extra` header lines ("Name: value\r\n").
+    pub fn get_with(&self, path: &str, cookie: &str, extra: &str) -> Answer {
+        http(
+            self.port,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}{extra}\r\n", cookie_line(cookie)),
+        )
     }
 
     pub fn post(&self, path: &str, cookie: &str, form: &str) -> Answer {
