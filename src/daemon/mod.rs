@@ -17,6 +17,7 @@ mod reload;
 mod service;
 mod timers;
 mod web_desk;
+mod web_staff;
 mod writer;
 
 use std::future::Future;
@@ -231,7 +232,7 @@ impl Daemon {
         // their actions go to the one writer, like mail.
         let pages = match &config.web {
             Some(web) => {
-                let state = crate::web::WebState::new(config.clone(), Arc::new(writer.desk()))?;
+                let state = crate::web::WebState::new(config.clone(), Arc::new(writer.desk()), Some(health.clone()))?;
                 Some(crate::web::serve(web.listen, state, stop.clone()).await?)
             }
             None => None,

@@ -70,6 +70,12 @@ enum Job {
         notification: Box<Notification>,
         reply: oneshot::Sender<Result<i64, PipelineError>>,
     },
+    /// A write of the staff pages that is no ticket's life cycle (sign-in
+    /// bookkeeping, an operator's replay or retry: see `web_staff`); it
+    /// answers through its own channel and says whether to wake the outbox.
+    Staff {
+        work: Box<dyn FnOnce(&mut Pipeline) -> bool + Send>,
+    },
     /// New rules and templates; answers with the new notifier for the outbox.
     Reload {
         config: Arc<Config>,
@@ -179,6 +185,11 @@ impl Writer {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
+                        }
+                        Job::Staff { work } => {
+                            if work(&mut pipeline) {
+                                committed.notify_one();
+                            }
                         }
                         Job::Reload { config, reply } => {
                             let result = pipeline.reload(config);
@@ -315,6 +326,24 @@ impl DeskHandle {
     pub async fn queue_link(&self, link: LinkRequest) -> Result<i64, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::QueueLink { link: Box::new(link), reply }).await.map_err(|_| WriterError::Stopped)?;
+        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
+    }
+
+    /// Runs `work` on the writer's pipeline, in turn with mail; `wakes`
+    /// tells from its result whether the outbox has something new.
+    pub(super) async fn staff<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Pipeline) -> Result<T, PipelineError> + Send + 'static,
+        wakes: fn(&T) -> bool,
+    ) -> Result<T, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        let work = Box::new(move |pipeline: &mut Pipeline| {
+            let result = work(pipeline);
+            let wake = result.as_ref().is_ok_and(wakes);
+            let _ = reply.send(result);
+            wake
+        });
+        self.jobs.send(Job::Staff { work }).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 

@@ -120,22 +120,26 @@ impl Store {
                  WHERE id_hash = ?1 AND idle_until > ?2 AND absolute_until > ?2
                  RETURNING email, origin, created_at, idle_until, absolute_until",
             )?
-            .query_row(params![id_hash, now, idle_until], |r| {
-                let origin: String = r.get(1)?;
-                Ok(SessionRecord {
-                    email: r.get(0)?,
-                    origin: SessionOrigin::parse(&origin)
-                        .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, origin, rusqlite::types::Type::Text))?,
-                    created_at: r.get(2)?,
-                    idle_until: r.get(3)?,
-                    absolute_until: r.get(4)?,
-                })
-            })
+            .query_row(params![id_hash, now, idle_until], session_row)
             .optional()?;
         if live.is_none() {
             self.delete_session(id_hash)?;
         }
         Ok(live)
+    }
+
+    /// The session `id_hash` if it is live at `now`, read without moving
+    /// its idle deadline: the pages read it on their read-only connections
+    /// and ask the writer to prolong it only now and then.
+    pub fn live_session(&self, id_hash: &str, now: &str) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT email, origin, created_at, idle_until, absolute_until FROM web_sessions
+                 WHERE id_hash = ?1 AND idle_until > ?2 AND absolute_until > ?2",
+            )?
+            .query_row(params![id_hash, now], session_row)
+            .optional()?)
     }
 
     /// Signs out: the session is gone. Returns whether there was one.
@@ -157,6 +161,19 @@ impl Store {
         tx.commit()?;
         Ok(links + sessions)
     }
+}
+
+/// A session row: email, origin, created_at, idle_until, absolute_until.
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let origin: String = r.get(1)?;
+    Ok(SessionRecord {
+        email: r.get(0)?,
+        origin: SessionOrigin::parse(&origin)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, origin, rusqlite::types::Type::Text))?,
+        created_at: r.get(2)?,
+        idle_until: r.get(3)?,
+        absolute_until: r.get(4)?,
+    })
 }
 
 #[cfg(test)]

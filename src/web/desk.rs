@@ -7,8 +7,10 @@
 
 use futures::future::BoxFuture;
 
+use crate::lifecycle::commands::Command;
 use crate::mail::Mailbox;
 pub use crate::notify::link_mail::LinkKind;
+pub use crate::store::SessionRecord;
 use crate::ticket::{Role, TicketId};
 
 /// A file sent with a followup form.
@@ -30,6 +32,10 @@ pub enum WebAction {
     Followup { text: String, files: Vec<Upload> },
     /// « Annuler ma demande ».
     Cancel,
+    /// A technician's form on the staff ticket page: the commands of the
+    /// matching mail (`#take`, `#assign`…), with the followup's text and
+    /// files, private when `private` (the author must be a technician).
+    Commands { commands: Vec<Command>, text: String, private: bool, files: Vec<Upload> },
 }
 
 /// One action, by the address the link was made for, on one ticket; its
@@ -51,9 +57,55 @@ pub enum DeskError {
     /// words are for the person.
     #[error("{0}")]
     Refused(String),
+    /// A technician's commands the life cycle would not obey, one line
+    /// each, as the mail answer words them; nothing was changed.
+    #[error("{}", .0.join("; "))]
+    Commands(Vec<String>),
     /// The writer is not reachable (stopping, or not wired in this build).
     #[error("the helpdesk cannot take this now: {0}; write by mail instead")]
     Unavailable(String),
+}
+
+/// What the staff pages write that is not a ticket's life cycle: sign-in
+/// bookkeeping and the operators' actions. It goes to the same one writer
+/// as everything else (see the daemon's `web_staff`), so that no second
+/// connection ever contends for SQLite's write lock with intake.
+/// Secrets arrive hashed; times are RFC 3339 UTC, as stored.
+#[derive(Debug, Clone)]
+pub enum StaffWrite {
+    /// Keep a mailed sign-in link's hash, if `email` has fewer than
+    /// `max_pending` unused links; answers [`StaffWritten::Sent`].
+    SigninToken { token_hash: String, email: String, now: String, expires_at: String, max_pending: u32 },
+    /// Use up a sign-in link and open a session in the same job; answers
+    /// [`StaffWritten::Email`] (None: unknown, used or expired link).
+    SignIn { token_hash: String, session_hash: String, now: String, idle_until: String, absolute_until: String },
+    /// Open a session for a person the trusted proxy named.
+    ProxySession { session_hash: String, email: String, now: String, idle_until: String, absolute_until: String },
+    /// Move a live session's idle deadline on; answers [`StaffWritten::Session`].
+    Touch { session_hash: String, now: String, idle_until: String },
+    /// Sign-out.
+    SignOut { session_hash: String },
+    /// `messages replay ID`: a refused or ignored mail decided again under
+    /// the configuration in force; answers [`StaffWritten::Note`].
+    Replay { message_row: i64 },
+    /// `outbox retry ID`: answers [`StaffWritten::Count`] (0: not waiting).
+    RetryOutbox { id: i64, now: String },
+    /// `outbox retry --held`.
+    ReleaseHeld { now: String },
+    /// `outbox retry --failed`.
+    RetryFailed { now: String },
+}
+
+/// What a [`StaffWrite`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffWritten {
+    Done,
+    /// Whether a sign-in link was recorded (false: too many pending).
+    Sent(bool),
+    Email(Option<String>),
+    Session(Option<SessionRecord>),
+    Count(usize),
+    Note(String),
 }
 
 /// The one writer, as the pages see it. Object-safe (boxed futures) so the
@@ -70,4 +122,6 @@ pub trait Desk: Send + Sync {
         kind: LinkKind,
         valid_for: String,
     ) -> BoxFuture<'_, Result<(), DeskError>>;
+    /// Does a write of the staff pages that is not a ticket's life cycle.
+    fn staff_write(&self, write: StaffWrite) -> BoxFuture<'_, Result<StaffWritten, DeskError>>;
 }

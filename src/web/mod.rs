@@ -13,7 +13,7 @@
 //! exposed, limited and firewalled differently.
 
 pub mod desk;
-mod guard;
+pub(crate) mod guard;
 pub mod links;
 mod mine;
 pub mod pages;
@@ -68,10 +68,23 @@ pub struct WebState {
     logo: Option<(Vec<u8>, &'static str)>,
     pub(crate) per_address: guard::Limiter,
     pub(crate) per_client: guard::Limiter,
+    /// The staff sign-in form's own limits (a technician's links are not
+    /// counted against a requester's).
+    pub(crate) staff_per_address: guard::Limiter,
+    pub(crate) staff_per_client: guard::Limiter,
+    /// The daemon's sources and latency, for the operators' health page;
+    /// None when the pages are served without a daemon.
+    pub(crate) health: Option<Arc<crate::daemon::Health>>,
+    /// Whether cookies are marked Secure (base_url is https).
+    pub(crate) secure: bool,
 }
 
 impl WebState {
-    pub fn new(config: Arc<Config>, desk: Arc<dyn Desk>) -> Result<Arc<WebState>, WebError> {
+    pub fn new(
+        config: Arc<Config>,
+        desk: Arc<dyn Desk>,
+        health: Option<Arc<crate::daemon::Health>>,
+    ) -> Result<Arc<WebState>, WebError> {
         let web = config.web.as_ref().ok_or(WebError::NotConfigured)?;
         let key = links::load_or_create_key(&web.secret_file)?;
         let links = Links::new(web, key);
@@ -90,6 +103,7 @@ impl WebState {
             }
         };
         let root = root_path(&web.base_url);
+        let secure = web.base_url.to_ascii_lowercase().starts_with("https://");
         Ok(Arc::new(WebState {
             links,
             pages,
@@ -100,6 +114,10 @@ impl WebState {
             logo,
             per_address: guard::Limiter::per_hour(3),
             per_client: guard::Limiter::per_hour(20),
+            staff_per_address: guard::Limiter::per_hour(5),
+            staff_per_client: guard::Limiter::per_hour(20),
+            health,
+            secure,
         }))
     }
 
@@ -155,6 +173,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/mine", get(mine::page))
         .route("/ask", get(mine::ask_page).post(mine::ask))
         .route("/renew", post(mine::renew))
+        .merge(staff::routes())
         .route("/static/style.css", get(style))
         .route("/static/logo", get(logo))
         .fallback(not_found)

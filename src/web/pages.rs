@@ -11,12 +11,22 @@ use minijinja::{AutoEscape, Environment, Value, context};
 
 use crate::ticket::Language;
 
-const EMBEDDED: [(&str, &str); 5] = [
+const EMBEDDED: [(&str, &str); 15] = [
     ("base.html", include_str!("../../templates/web/base.html")),
     ("ticket.html", include_str!("../../templates/web/ticket.html")),
     ("mine.html", include_str!("../../templates/web/mine.html")),
     ("ask.html", include_str!("../../templates/web/ask.html")),
     ("message.html", include_str!("../../templates/web/message.html")),
+    ("staff/layout.html", include_str!("../../templates/web/staff/layout.html")),
+    ("staff/signin.html", include_str!("../../templates/web/staff/signin.html")),
+    ("staff/dashboard.html", include_str!("../../templates/web/staff/dashboard.html")),
+    ("staff/queue.html", include_str!("../../templates/web/staff/queue.html")),
+    ("staff/ticket.html", include_str!("../../templates/web/staff/ticket.html")),
+    ("staff/journal.html", include_str!("../../templates/web/staff/journal.html")),
+    ("staff/message.html", include_str!("../../templates/web/staff/message.html")),
+    ("staff/outbox.html", include_str!("../../templates/web/staff/outbox.html")),
+    ("staff/health.html", include_str!("../../templates/web/staff/health.html")),
+    ("staff/tickets.html", include_str!("../../templates/web/staff/tickets.html")),
 ];
 
 /// The stylesheet, embedded.
@@ -74,9 +84,10 @@ impl Pages {
 }
 
 fn words(language: Language) -> Value {
+    let staff = super::staff::words::words(language);
     let fr = language == Language::Fr;
     let pick = |f: &'static str, e: &'static str| if fr { f } else { e };
-    context! {
+    let own = context! {
         ticket => pick("Ticket", "Ticket"),
         status => pick("Statut", "Status"),
         entity => pick("Entité", "Entity"),
@@ -151,5 +162,6 @@ fn words(language: Language) -> Value {
             "You can also reply to the ticket's latest mail."
         ),
         not_found => pick("Page introuvable", "Page not found"),
-    }
+    };
+    context! { ..own, ..staff }
 }

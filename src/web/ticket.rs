@@ -313,7 +313,7 @@ fn done(state: &WebState, id: TicketId, k: &str, result: Result<(), DeskError>) 
         Err(e) => {
             let back = format!("{}/ticket/{id}?k={k}", state.root);
             let status = match e {
-                DeskError::Refused(_) => StatusCode::CONFLICT,
+                DeskError::Refused(_) | DeskError::Commands(_) => StatusCode::CONFLICT,
                 DeskError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             };
             state.message(status, &state.word("unavailable"), &e.to_string(), context! { back })

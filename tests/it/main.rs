@@ -36,3 +36,6 @@ mod tickets_query;
 mod trust;
 mod web;
 mod web_actions;
+mod web_staff;
+mod web_staff_browser;
+mod web_staff_site;

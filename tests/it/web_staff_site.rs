@@ -1,0 +1,199 @@
+//! The harness of the staff pages' tests: a real install whose daemon
+//! serves the pages, plain HTTP requests that carry a cookie, and sign-in
+//! exactly as a technician does it (the form, then the link of the mail
+//! the file transport wrote into the outbox, then its button).
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Install, free_port, mail};
+
+pub const REQUESTER: &str = "secretariat@clg-moulin.ac-exemple.fr";
+pub const ALICE: &str = "alice.martin@ac-exemple.fr";
+pub const BRUNO: &str = "bruno.leroy@ac-exemple.fr";
+pub const PARTNER: &str = "contact@partenaire.fr";
+pub const TITLE: &str = "Vidéoprojecteur de la salle 12";
+
+pub struct StaffSite {
+    pub install: Install,
+    pub port: u16,
+    daemon: Option<Child>,
+}
+
+impl Drop for StaffSite {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn wait_for(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::park_timeout(Duration::from_millis(20));
+    }
+}
+
+/// An install with two tickets of REQUESTER's and a mail refused because
+/// its sender's domain is not the institution's; its daemon serves the pages.
+pub fn staff_site() -> StaffSite {
+    staff_site_with("")
+}
+
+/// [`staff_site`] with `extra` appended to its configuration.
+pub fn staff_site_with(extra: &str) -> StaffSite {
+    let port = free_port();
+    let install = Install::with_config(|c| {
+        format!(
+            "{c}\n[web]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\nsecret_file = \"web.key\"\n{extra}"
+        )
+    });
+    let ask = |n: &str, from: &str, subject: &str, body: &str| {
+        mail(&format!("From: {from}\nSubject: {subject}\nMessage-ID: <s-{n}@staff.test>"), body)
+    };
+    install.deliver("1.mail", &ask("1", REQUESTER, TITLE, "Il ne s'allume plus depuis ce matin."));
+    install.deliver("2.mail", &ask("2", REQUESTER, "Badge de cantine perdu", "Un élève a perdu son badge."));
+    install.deliver("3.mail", &ask("3", PARTNER, "Convention de stage", "Pouvez-vous signer la convention ?"));
+    install.ok(&["run", "--once"]);
+    let mut site = StaffSite { install, port, daemon: None };
+    site.start();
+    site
+}
+
+impl StaffSite {
+    pub fn start(&mut self) {
+        let daemon = Command::new(env!("CARGO_BIN_EXE_mailgate"))
+            .arg("--config")
+            .arg(self.install.config_path())
+            .arg("run")
+            .current_dir(self.install.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .env("RUST_LOG", "debug")
+            .stderr(std::fs::File::create(self.install.path("daemon.log")).expect("log file"))
+            .spawn()
+            .expect("start the daemon");
+        self.daemon = Some(daemon);
+        let port = self.port;
+        wait_for("the daemon to serve its pages", Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Every sign-in link mailed to `to` so far.
+    pub fn signin_links(&self, to: &str) -> Vec<String> {
+        let needle = format!("http://127.0.0.1:{}/staff/signin/confirm?t=", self.port);
+        self.install
+            .notifications()
+            .iter()
+            .filter(|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(to))
+            .filter_map(|m| m.body_text(0).map(|t| t.into_owned()))
+            .filter_map(|text| Some(text[text.find(&needle)?..].split_whitespace().next()?.to_string()))
+            .collect()
+    }
+
+    /// A sign-in link mailed to `to` that is not one of `seen`, waited for.
+    pub fn new_signin_link(&self, to: &str, seen: &[String]) -> String {
+        let mut found = None;
+        wait_for("the sign-in mail in the outbox", Duration::from_secs(30), || {
+            found = self.signin_links(to).into_iter().find(|l| !seen.contains(l));
+            found.is_some()
+        });
+        found.expect("a sign-in link")
+    }
+
+    /// Signs `address` in through the form and the mailed link; the cookie.
+    pub fn sign_in(&self, address: &str) -> String {
+        let seen = self.signin_links(address);
+        let page = self.get("/staff/signin", "");
+        let csrf = field(&page.body, "csrf");
+        let asked = self.post("/staff/signin", "", &format!("csrf={csrf}&address={}", address.replace('@', "%40")));
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        let link = self.new_signin_link(address, &seen);
+        let token = link.split("t=").nth(1).expect("a token").to_string();
+        let signed = self.post("/staff/signin/confirm", "", &format!("t={token}"));
+        assert_eq!(signed.status, 303, "the button signs in: {}", signed.body);
+        let cookie = signed.header("set-cookie").expect("a session cookie").to_string();
+        cookie.split(';').next().expect("name=value").to_string()
+    }
+
+    pub fn get(&self, path: &str, cookie: &str) -> Answer {
+        self.get_with(path, cookie, "")
+    }
+
+    /// A GET with `extra` header lines ("Name: value\r\n").
+    pub fn get_with(&self, path: &str, cookie: &str, extra: &str) -> Answer {
+        http(
+            self.port,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}{extra}\r\n", cookie_line(cookie)),
+        )
+    }
+
+    pub fn post(&self, path: &str, cookie: &str, form: &str) -> Answer {
+        http(
+            self.port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+                cookie_line(cookie),
+                form.len()
+            ),
+        )
+    }
+}
+
+fn cookie_line(cookie: &str) -> String {
+    if cookie.is_empty() { String::new() } else { format!("Cookie: {cookie}\r\n") }
+}
+
+/// The value of the first hidden field `name` in `html`.
+pub fn field(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle).unwrap_or_else(|| panic!("no field {name}")) + needle.len();
+    html[start..].split('"').next().expect("a value").to_string()
+}
+
+/// The value of field `name` in the first form after `marker` in `html`.
+pub fn field_after(html: &str, marker: &str, name: &str) -> String {
+    field(html.split_once(marker).unwrap_or_else(|| panic!("no {marker}")).1, name)
+}
+
+pub struct Answer {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn http(port: u16, request: &str) -> Answer {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Answer { status, headers, body: body.to_string() }
+}
