@@ -13,6 +13,7 @@
 //! exposed, limited and firewalled differently.
 
 pub mod desk;
+pub(crate) mod download;
 pub(crate) mod guard;
 pub mod links;
 mod mine;

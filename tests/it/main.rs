@@ -38,4 +38,5 @@ mod web;
 mod web_actions;
 mod web_staff;
 mod web_staff_browser;
+mod web_staff_files;
 mod web_staff_site;

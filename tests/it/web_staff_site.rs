@@ -151,6 +151,29 @@ impl StaffSite {
             ),
         )
     }
+
+    /// A multipart form (`fields` as (name, file name, bytes); a file name
+    /// makes the part a file), as a browser posts the followup form.
+    pub fn post_multipart(&self, path: &str, cookie: &str, fields: &[(&str, Option<&str>, &[u8])]) -> Answer {
+        const BOUNDARY: &str = "staff-form-boundary";
+        let mut body = String::new();
+        for (name, filename, bytes) in fields {
+            let file = filename.map(|f| format!("; filename=\"{f}\"\r\nContent-Type: text/plain")).unwrap_or_default();
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{}\r\n",
+                String::from_utf8_lossy(bytes)
+            ));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        http(
+            self.port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n{body}",
+                cookie_line(cookie),
+                body.len()
+            ),
+        )
+    }
 }
 
 fn cookie_line(cookie: &str) -> String {
