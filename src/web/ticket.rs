@@ -112,8 +112,8 @@ struct TicketView {
 }
 
 fn view(state: &WebState, t: &PublicTicket, address: &str) -> TicketView {
-    let language = state.pages.language();
-    let config = &state.config;
+    let language = state.pages().language();
+    let config = &state.config();
     let files = |fs: &[PublicFile]| -> Vec<FileView> {
         fs.iter()
             .map(|f| FileView { id: f.id, filename: f.filename.clone(), size_label: size(f.size, language) })

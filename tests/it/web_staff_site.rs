@@ -81,6 +81,18 @@ impl StaffSite {
         });
     }
 
+    /// Sends SIGHUP to this site's daemon (by its process id) and waits
+    /// until its log says the configuration was reloaded once more.
+    pub fn reload(&self) {
+        let log = || std::fs::read_to_string(self.install.path("daemon.log")).unwrap_or_default();
+        let reloads = || log().matches("configuration and templates reloaded").count();
+        let before = reloads();
+        let daemon = self.daemon.as_ref().expect("a running daemon");
+        let sent = Command::new("kill").arg("-HUP").arg(daemon.id().to_string()).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -HUP");
+        wait_for("the reload in the daemon's log", Duration::from_secs(30), || reloads() > before);
+    }
+
     pub fn stop(&mut self) {
         if let Some(mut d) = self.daemon.take() {
             let _ = d.kill();

@@ -93,8 +93,8 @@ pub async fn show(
         Ok(None) => return state.message(StatusCode::NOT_FOUND, &state.word("not_found"), "", context! {}),
         Err(e) => return state.failed(&e),
     };
-    let config = &state.config;
-    let language = state.pages.language();
+    let config = &state.config();
+    let language = state.pages().language();
     let name = |a: &str| config.technician_name(a).unwrap_or(a).to_string();
     let said: Vec<Said> = t
         .timeline()
