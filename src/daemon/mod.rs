@@ -230,9 +230,12 @@ impl Daemon {
         };
         // The requester's pages, on a listener of their own (see crate::web);
         // their actions go to the one writer, like mail.
+        // Kept to hand each reload's configuration to the running pages.
+        let mut web_state = None;
         let pages = match &config.web {
             Some(web) => {
                 let state = crate::web::WebState::new(config.clone(), Arc::new(writer.desk()), Some(health.clone()))?;
+                web_state = Some(state.clone());
                 Some(crate::web::serve(web.listen, state, stop.clone()).await?)
             }
             None => None,
@@ -250,7 +253,7 @@ impl Daemon {
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                Some(()) = reloads.recv() => reload::apply(&config, &writer, &notifier).await,
+                Some(()) = reloads.recv() => reload::apply(&config, &writer, &notifier, web_state.as_deref()).await,
             }
         }
         tracing::info!("stopping: no new mail is taken; finishing the batches in hand");

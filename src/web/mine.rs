@@ -45,7 +45,7 @@ pub async fn page(State(state): State<Arc<WebState>>, Query(link): Query<Link>) 
         Ok(t) => t,
         Err(e) => return state.failed(&e),
     };
-    let language = state.pages.language();
+    let language = state.pages().language();
     let lines: Vec<Line> = tickets
         .into_iter()
         .map(|t| Line {
@@ -116,11 +116,11 @@ pub async fn ask(
     // The same answer whatever happens below: nobody learns which
     // addresses exist, are the institution's, or were held.
     let mailbox = Mailbox::new(&address, None);
-    let served = crate::policy::refusal(Some(&mailbox), &state.config.institution).is_none();
+    let served = crate::policy::refusal(Some(&mailbox), &state.config().institution).is_none();
     if served && state.per_address.allow(&address, now) {
         let at = crate::clock::rfc3339(time::OffsetDateTime::now_utc());
         let link = state.links.mine(&address, &at);
-        let valid_for = state.links.valid_for(state.config.institution.language);
+        let valid_for = state.links.valid_for(state.config().institution.language);
         // Queued apart from the answer, which must not take longer for an
         // address that is served than for one that is not.
         let desk = state.desk.clone();
@@ -170,7 +170,7 @@ pub async fn renew(State(state): State<Arc<WebState>>, Form(form): Form<RenewFor
             context! {},
         );
     }
-    let valid_for = state.links.valid_for(state.config.institution.language);
+    let valid_for = state.links.valid_for(state.config().institution.language);
     match state.desk.send_link(Mailbox::new(&address, None), link, kind, valid_for).await {
         Ok(()) => state.message(StatusCode::OK, &state.word("renew"), &state.word("renewed"), context! {}),
         Err(e) => {

@@ -13,6 +13,7 @@
 //! exposed, limited and firewalled differently.
 
 pub mod desk;
+pub(crate) mod download;
 pub(crate) mod guard;
 pub mod links;
 mod mine;
@@ -23,7 +24,7 @@ mod ticket;
 pub mod token;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -56,13 +57,23 @@ pub enum WebError {
     NotConfigured,
 }
 
+/// What a SIGHUP replaces under running pages: the configuration (who is
+/// staff or admin, the groups, the institution) and the pages' templates
+/// and words, which follow its language and `templates_dir`.
+struct Live {
+    config: Arc<Config>,
+    pages: Arc<Pages>,
+}
+
 /// Everything a request needs.
 pub struct WebState {
     pub(crate) links: Links,
-    pub(crate) pages: Pages,
+    /// Swapped whole by [`WebState::reload`]; a request takes its own
+    /// handles ([`WebState::config`], [`WebState::pages`]) and keeps them,
+    /// so a reload never changes a page half-way.
+    live: RwLock<Arc<Live>>,
     pub(crate) reads: Arc<Reads>,
     pub(crate) desk: Arc<dyn Desk>,
-    pub(crate) config: Arc<Config>,
     /// The path the pages live under (base_url's), "" at the root.
     pub(crate) root: String,
     logo: Option<(Vec<u8>, &'static str)>,
@@ -88,7 +99,7 @@ impl WebState {
         let web = config.web.as_ref().ok_or(WebError::NotConfigured)?;
         let key = links::load_or_create_key(&web.secret_file)?;
         let links = Links::new(web, key);
-        let pages = Pages::load(config.notifications.templates_dir.as_deref(), config.institution.language)?;
+        let pages = Self::load_pages(&config)?;
         let logo = match &web.logo_file {
             None => None,
             Some(path) => {
@@ -106,10 +117,9 @@ impl WebState {
         let secure = web.base_url.to_ascii_lowercase().starts_with("https://");
         Ok(Arc::new(WebState {
             links,
-            pages,
             reads: Arc::new(Reads::new(config.database_path.clone())),
+            live: RwLock::new(Arc::new(Live { config, pages: Arc::new(pages) })),
             desk,
-            config,
             root,
             logo,
             per_address: guard::Limiter::per_hour(3),
@@ -121,10 +131,41 @@ impl WebState {
         }))
     }
 
+    /// The pages of `config` (its templates folder, its language): what
+    /// a reload checks before anything is replaced.
+    pub fn load_pages(config: &Config) -> Result<Pages, WebError> {
+        Ok(Pages::load(config.notifications.templates_dir.as_deref(), config.institution.language)?)
+    }
+
+    /// Serves the next requests with `config` and its `pages` (SIGHUP).
+    /// What the listener and the links were built from (`[web]`) stays
+    /// until a restart.
+    pub fn reload(&self, config: Arc<Config>, pages: Pages) {
+        let live = Arc::new(Live { config, pages: Arc::new(pages) });
+        // A poisoned lock only means a panic elsewhere while it was held;
+        // the value inside is a whole Arc either way.
+        *self.live.write().unwrap_or_else(PoisonError::into_inner) = live;
+    }
+
+    fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The configuration as of the latest reload.
+    pub(crate) fn config(&self) -> Arc<Config> {
+        self.live().config.clone()
+    }
+
+    /// The pages' templates and words as of the latest reload.
+    pub(crate) fn pages(&self) -> Arc<Pages> {
+        self.live().pages.clone()
+    }
+
     /// A whole page.
     pub(crate) fn page(&self, status: StatusCode, name: &str, title: &str, ctx: Value) -> Response {
+        let live = self.live();
         let ctx = context! { title, root => &self.root, ..ctx };
-        let html = self.pages.render(name, &self.config.institution.name, self.logo.is_some(), ctx);
+        let html = live.pages.render(name, &live.config.institution.name, self.logo.is_some(), ctx);
         (status, Html(html)).into_response()
     }
 
@@ -134,7 +175,7 @@ impl WebState {
     }
 
     pub(crate) fn word(&self, name: &str) -> String {
-        self.pages.word(name)
+        self.pages().word(name)
     }
 
     /// 403 with nothing of the ticket, and the way to ask for a link.
@@ -161,7 +202,7 @@ fn root_path(base_url: &str) -> String {
 
 /// Every route of the pages, with the security headers and the body limit.
 pub fn router(state: Arc<WebState>) -> Router {
-    let body_limit = usize::try_from(state.config.limits.max_message_bytes).unwrap_or(usize::MAX);
+    let body_limit = usize::try_from(state.config().limits.max_message_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(mine::ask_page))
         .route("/ticket/{id}", get(ticket::page))

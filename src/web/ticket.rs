@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -112,8 +112,8 @@ struct TicketView {
 }
 
 fn view(state: &WebState, t: &PublicTicket, address: &str) -> TicketView {
-    let language = state.pages.language();
-    let config = &state.config;
+    let language = state.pages().language();
+    let config = &state.config();
     let files = |fs: &[PublicFile]| -> Vec<FileView> {
         fs.iter()
             .map(|f| FileView { id: f.id, filename: f.filename.clone(), size_label: size(f.size, language) })
@@ -199,9 +199,6 @@ fn size(bytes: i64, language: Language) -> String {
     }
 }
 
-/// Images a browser shows as they are; anything else is bytes to save.
-const SAFE_IMAGES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
-
 pub async fn file(
     State(state): State<Arc<WebState>>,
     Path((id, file)): Path<(TicketId, i64)>,
@@ -210,37 +207,11 @@ pub async fn file(
     if let Err(answer) = check(&state, &link.k, Purpose::Ticket, id) {
         return *answer;
     }
-    let found = match state.reads.with(move |s| s.public_file(id, file)).await {
-        Ok(Some(f)) => f,
-        Ok(None) => return state.forbidden(),
-        Err(e) => return state.failed(&e),
-    };
-    let kind = found.content_type.to_ascii_lowercase();
-    let kind = if SAFE_IMAGES.contains(&kind.as_str()) { kind } else { "application/octet-stream".to_string() };
-    let disposition = format!(
-        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        ascii_name(&found.filename),
-        encoded(&found.filename)
-    );
-    ([(header::CONTENT_TYPE, kind), (header::CONTENT_DISPOSITION, disposition)], found.bytes).into_response()
-}
-
-/// The file name for old clients: ASCII letters, digits, `.-_`, else `_`.
-fn ascii_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect()
-}
-
-/// RFC 5987 percent-encoding of the name.
-fn encoded(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    match state.reads.with(move |s| s.public_file(id, file)).await {
+        Ok(Some(found)) => super::download::answer(found),
+        Ok(None) => state.forbidden(),
+        Err(e) => state.failed(&e),
+    }
 }
 
 #[derive(Deserialize)]

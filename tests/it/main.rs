@@ -38,4 +38,6 @@ mod web;
 mod web_actions;
 mod web_staff;
 mod web_staff_browser;
+mod web_staff_files;
+mod web_staff_reload;
 mod web_staff_site;

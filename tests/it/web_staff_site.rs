@@ -81,6 +81,18 @@ impl StaffSite {
         });
     }
 
+    /// Sends SIGHUP to this site's daemon (by its process id) and waits
+    /// until its log says the configuration was reloaded once more.
+    pub fn reload(&self) {
+        let log = || std::fs::read_to_string(self.install.path("daemon.log")).unwrap_or_default();
+        let reloads = || log().matches("configuration and templates reloaded").count();
+        let before = reloads();
+        let daemon = self.daemon.as_ref().expect("a running daemon");
+        let sent = Command::new("kill").arg("-HUP").arg(daemon.id().to_string()).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -HUP");
+        wait_for("the reload in the daemon's log", Duration::from_secs(30), || reloads() > before);
+    }
+
     pub fn stop(&mut self) {
         if let Some(mut d) = self.daemon.take() {
             let _ = d.kill();
@@ -148,6 +160,29 @@ impl StaffSite {
                 "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
                 cookie_line(cookie),
                 form.len()
+            ),
+        )
+    }
+
+    /// A multipart form (`fields` as (name, file name, bytes); a file name
+    /// makes the part a file), as a browser posts the followup form.
+    pub fn post_multipart(&self, path: &str, cookie: &str, fields: &[(&str, Option<&str>, &[u8])]) -> Answer {
+        const BOUNDARY: &str = "staff-form-boundary";
+        let mut body = String::new();
+        for (name, filename, bytes) in fields {
+            let file = filename.map(|f| format!("; filename=\"{f}\"\r\nContent-Type: text/plain")).unwrap_or_default();
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{}\r\n",
+                String::from_utf8_lossy(bytes)
+            ));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        http(
+            self.port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n{body}",
+                cookie_line(cookie),
+                body.len()
             ),
         )
     }

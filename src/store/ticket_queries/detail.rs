@@ -1,13 +1,14 @@
 //! One ticket's whole story for `tickets show`: its fields, people and
 //! groups, followups, solutions, files and history, read with one query
-//! each, and the [`TicketDetail::timeline`] that tells them as one audit log.
+//! each, and the [`TicketDetail::timeline`] that tells them as one audit log;
+//! and any of its files, for the staff's download ([`Store::ticket_file`]).
 
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::type_of;
 use crate::store::tickets::{actors, role_of, status_of};
-use crate::store::{Store, StoreError};
+use crate::store::{PublicFileBytes, Store, StoreError};
 use crate::ticket::{Role, Status, TicketId, TicketType};
 
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +22,8 @@ pub struct FollowupRecord {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentInfo {
+    /// The file's row: what the staff page's download link names.
+    pub id: i64,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -228,9 +231,15 @@ impl Store {
                 decided_by: r.get(5)?,
             })
         })?;
-        let sql = "SELECT filename, content_type, size, sha256 FROM attachments WHERE ticket_id = ?1 ORDER BY id";
+        let sql = "SELECT id, filename, content_type, size, sha256 FROM attachments WHERE ticket_id = ?1 ORDER BY id";
         t.attachments = of_ticket(c, sql, id, |r| {
-            Ok(AttachmentInfo { filename: r.get(0)?, content_type: r.get(1)?, size: r.get(2)?, sha256: r.get(3)? })
+            Ok(AttachmentInfo {
+                id: r.get(0)?,
+                filename: r.get(1)?,
+                content_type: r.get(2)?,
+                size: r.get(3)?,
+                sha256: r.get(4)?,
+            })
         })?;
         let sql = "SELECT at, actor, action, detail, door FROM ticket_history WHERE ticket_id = ?1 ORDER BY id";
         t.history = of_ticket(c, sql, id, |r| {
@@ -245,6 +254,20 @@ impl Store {
             })
             .collect();
         Ok(t)
+    }
+}
+
+impl Store {
+    /// Any file of `ticket`, private followups' included, for the staff;
+    /// None for a file of another ticket or none at all.
+    pub fn ticket_file(&self, ticket: TicketId, file: i64) -> Result<Option<PublicFileBytes>, StoreError> {
+        let found = self
+            .conn
+            .prepare_cached("SELECT filename, content_type, sha256 FROM attachments WHERE id = ?1 AND ticket_id = ?2")?
+            .query_row(params![file, ticket], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?)))
+            .optional()?;
+        let Some((filename, content_type, sha256)) = found else { return Ok(None) };
+        Ok(self.blob(&sha256)?.map(|bytes| PublicFileBytes { filename, content_type, bytes }))
     }
 }
 

@@ -92,7 +92,7 @@ pub async fn staff(
     peer: Option<&ConnectInfo<SocketAddr>>,
     method: Method,
 ) -> Result<Staff, Box<Response>> {
-    let config = &state.config;
+    let config = &state.config();
     let now = OffsetDateTime::now_utc();
     if let Some(peer) = peer {
         let named = headers.get(config.staff_web.user_header.as_str()).map(HeaderValue::as_bytes);
@@ -150,7 +150,7 @@ async fn proxy_session(
         }
     }
     let secret = Secret::generate().map_err(|e| Box::new(state.failed(&e)))?;
-    let policy = &state.config.staff_web;
+    let policy = &state.config().staff_web;
     let (idle_until, absolute_until) = session::session_deadlines(now, policy);
     let write = StaffWrite::ProxySession {
         session_hash: secret.hash(),

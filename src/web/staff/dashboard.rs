@@ -46,7 +46,7 @@ pub async fn page(
         Ok(b) => b,
         Err(e) => return state.failed(&e),
     };
-    let language = state.pages.language();
+    let language = state.pages().language();
     let counts = |name: &str, key: &'static str, c: &StatusCounts| Counts {
         name: name.to_string(),
         key,
@@ -61,7 +61,7 @@ pub async fn page(
     ];
     let headings: Vec<&str> = StatusCounts::SHOWN.iter().map(|s| s.label(language)).collect();
     let flow = chart::flow_chart("flow", &board.flow, language);
-    let config = &state.config;
+    let config = &state.config();
     let ctx = context! {
         scopes,
         headings,

@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<WebState>> {
         .route("/staff/signout", post(signin::signout))
         .route("/staff/queue/{queue}", get(queues::page))
         .route("/staff/ticket/{id}", get(ticket::page))
+        .route("/staff/ticket/{id}/file/{file}", get(ticket::file))
         .route("/staff/ticket/{id}/act", post(actions::act))
         .route("/staff/ticket/{id}/answer", post(actions::answer))
         .route("/staff/journal", get(ops::journal))

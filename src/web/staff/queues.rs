@@ -97,13 +97,14 @@ pub async fn page(
         Ok(p) => p,
         Err(e) => return state.failed(&e),
     };
-    let language = state.pages.language();
+    let language = state.pages().language();
     let pages = found.pages();
     let statuses: Vec<(&str, &str)> = Status::ALL.iter().map(|s| (s.as_str(), s.label(language))).collect();
-    let groups: Vec<(&str, &str)> = state.config.groups.iter().map(|g| (g.name.as_str(), g.display_name())).collect();
+    let config = state.config();
+    let groups: Vec<(&str, &str)> = config.groups.iter().map(|g| (g.name.as_str(), g.display_name())).collect();
     let ctx = context! {
         queue,
-        rows => view::rows(&state.config, language, &found.items),
+        rows => view::rows(&config, language, &found.items),
         total => found.total,
         page => found.page,
         pages,

@@ -65,7 +65,7 @@ pub async fn ask(
         return state.message(StatusCode::TOO_MANY_REQUESTS, &title, &state.word("too_many"), context! {});
     }
     // Pending links are counted by the writer, with the insert.
-    let member = match session::signin_request(&state.config, &address, 0) {
+    let member = match session::signin_request(&state.config(), &address, 0) {
         session::SigninRequest::SendLink(member) => Some(member),
         _ => None,
     };
@@ -83,7 +83,7 @@ async fn mail_link(state: Arc<WebState>, email: String) {
         Err(e) => return tracing::error!(error = %e, "no sign-in link could be made"),
     };
     let now = OffsetDateTime::now_utc();
-    let policy = &state.config.staff_web;
+    let policy = &state.config().staff_web;
     let write = StaffWrite::SigninToken {
         token_hash: secret.hash(),
         email: email.clone(),
@@ -127,12 +127,12 @@ pub async fn confirm(State(state): State<Arc<WebState>>, Form(link): Form<Confir
         Err(e) => return state.failed(&e),
     };
     let now = OffsetDateTime::now_utc();
-    let policy = &state.config.staff_web;
+    let policy = &state.config().staff_web;
     let (idle_until, absolute_until) = session::session_deadlines(now, policy);
     let write =
         StaffWrite::SignIn { token_hash, session_hash: secret.hash(), now: rfc3339(now), idle_until, absolute_until };
     match state.desk.staff_write(write).await {
-        Ok(StaffWritten::Email(Some(email))) if session::staff_member(&state.config, &email).is_some() => {
+        Ok(StaffWritten::Email(Some(email))) if session::staff_member(&state.config(), &email).is_some() => {
             let cookie = session::session_cookie(auth::COOKIE, &secret, state.secure, policy.session_absolute);
             let mut answer = Redirect::to(&format!("{}/staff", state.root)).into_response();
             if let Ok(value) = cookie.parse() {

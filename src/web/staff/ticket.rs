@@ -1,6 +1,7 @@
 //! The staff ticket page: everything about a ticket, private followups and
 //! the full audit history (with the door and who acted) included, and the
-//! forms of the actions matching the mail commands ([`super::actions`]).
+//! forms of the actions matching the mail commands ([`super::actions`]),
+//! and its files to download, private ones included.
 //! Commands the life cycle refused come back on this page, one line each.
 
 use std::net::SocketAddr;
@@ -28,6 +29,25 @@ pub async fn page(
     match auth::staff(&state, &headers, peer.as_ref().map(|p| &p.0), Method::Get).await {
         Ok(staff) => show(&state, &staff, id, StatusCode::OK, Vec::new()).await,
         Err(answer) => *answer,
+    }
+}
+
+/// A file of ticket `id`, any of them (a private note's too): staff only.
+/// A file of another ticket is not found, as one that does not exist.
+pub async fn file(
+    State(state): State<Arc<WebState>>,
+    headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path((id, file)): Path<(TicketId, i64)>,
+) -> Response {
+    let staff = match auth::staff(&state, &headers, peer.as_ref().map(|p| &p.0), Method::Get).await {
+        Ok(staff) => staff,
+        Err(answer) => return *answer,
+    };
+    match state.reads.with(move |s| s.ticket_file(id, file)).await {
+        Ok(Some(found)) => staff.finish(crate::web::download::answer(found)),
+        Ok(None) => state.message(StatusCode::NOT_FOUND, &state.word("not_found"), "", context! {}),
+        Err(e) => state.failed(&e),
     }
 }
 
@@ -73,8 +93,8 @@ pub async fn show(
         Ok(None) => return state.message(StatusCode::NOT_FOUND, &state.word("not_found"), "", context! {}),
         Err(e) => return state.failed(&e),
     };
-    let config = &state.config;
-    let language = state.pages.language();
+    let config = &state.config();
+    let language = state.pages().language();
     let name = |a: &str| config.technician_name(a).unwrap_or(a).to_string();
     let said: Vec<Said> = t
         .timeline()
