@@ -1,8 +1,9 @@
 //! What every answer carries and what every request is held to: the
 //! security headers (a strict CSP with no script at all, no framing, no
 //! sniffing, no Referer so a link's token never leaks to another site, no
-//! caching of personal pages), and the rate limits of the pages that send
-//! mail (per address and per client).
+//! caching of personal pages), the refusal of forms posted from another
+//! site, and the rate limits of the pages that send mail (per address and
+//! per client).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -26,6 +27,52 @@ pub async fn headers(request: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// Refuses a form posted from a page of another site before any handler
+/// sees it. The forms' own CSRF fields cannot stop everything: the sign-in
+/// and ask forms' fields are public (there is no session yet), and the
+/// sign-in button's link may be the attacker's own, which would sign the
+/// victim in as the attacker (login CSRF). The browser says where a form
+/// comes from: `Sec-Fetch-Site` when it sends it, else `Origin`.
+pub async fn same_site_forms(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<super::WebState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    if safe || posted_from_here(request.headers(), state.links.base_url()) {
+        return next.run(request).await;
+    }
+    super::ticket::refused_form(&state)
+}
+
+/// Whether a form's request comes from a page of this site (`base_url`'s
+/// origin, or the host the request was sent to), as far as the browser
+/// tells. A client that says nothing (an old browser, curl) is let through
+/// to the forms' own CSRF fields.
+pub fn posted_from_here(headers: &HeaderMap, base_url: &str) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(site) = text("sec-fetch-site") {
+        // "none": typed or bookmarked by the user; "same-site" is refused
+        // too: a sibling host of a university is not this site.
+        return site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
+    }
+    match text("origin") {
+        // What a browser sends for our own forms under Referrer-Policy:
+        // no-referrer, and for sandboxed frames: no answer either way.
+        None | Some("null") => true,
+        Some(origin) => {
+            let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+            let base = base_url.to_ascii_lowercase();
+            let base_origin = base
+                .split_once("://")
+                .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")));
+            let host = text("host").map(str::to_ascii_lowercase);
+            base_origin.as_deref() == Some(origin.as_str())
+                || host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, o)| o == h))
+        }
+    }
 }
 
 /// The client's address: the peer, or, when the peer is the reverse proxy
@@ -84,6 +131,40 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_is_taken_only_from_this_sites_pages_as_the_browser_tells() {
+        let base = "https://assistance.ac-exemple.fr/suivi";
+        type Case = (&'static str, &'static [(&'static str, &'static str)], bool);
+        let cases: [Case; 11] = [
+            ("nothing said (curl, old browser)", &[], true),
+            ("fetch metadata: same origin", &[("sec-fetch-site", "same-origin")], true),
+            ("fetch metadata: typed by the user", &[("sec-fetch-site", "none")], true),
+            ("fetch metadata: another site", &[("sec-fetch-site", "cross-site")], false),
+            ("fetch metadata: a sibling host", &[("sec-fetch-site", "same-site")], false),
+            (
+                "fetch metadata wins over a matching origin",
+                &[("sec-fetch-site", "cross-site"), ("origin", "https://assistance.ac-exemple.fr")],
+                false,
+            ),
+            ("origin of base_url", &[("origin", "https://assistance.ac-exemple.fr")], true),
+            ("origin of the host asked", &[("origin", "http://127.0.0.1:8025"), ("host", "127.0.0.1:8025")], true),
+            (
+                "origin elsewhere",
+                &[("origin", "https://attacker.example"), ("host", "assistance.ac-exemple.fr")],
+                false,
+            ),
+            ("origin on another scheme", &[("origin", "http://assistance.ac-exemple.fr")], false),
+            ("no-referrer's null origin", &[("origin", "null")], true),
+        ];
+        for (name, given, expected) in cases {
+            let mut headers = HeaderMap::new();
+            for (n, v) in given {
+                headers.insert(*n, HeaderValue::from_static(v));
+            }
+            assert_eq!(posted_from_here(&headers, base), expected, "{name}");
+        }
+    }
 
     #[test]
     fn a_key_is_held_past_its_hourly_count_and_others_are_not() {

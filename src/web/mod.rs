@@ -178,6 +178,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/static/logo", get(logo))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_site_forms))
         .layer(axum::middleware::from_fn(guard::headers))
         .with_state(state)
 }
