@@ -75,10 +75,12 @@ pub fn posted_from_here(headers: &HeaderMap, base_url: &str) -> bool {
     }
 }
 
-/// The client's address: the peer, or, when the peer is the reverse proxy
-/// on loopback, the last address it wrote in `X-Forwarded-For`.
-pub fn client(peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap) -> String {
-    let peer = peer.map(|c| c.0.ip());
+/// The client a rate limit counts: the peer, or, when the peer is a
+/// reverse proxy (on loopback, or one of `staff_web.trusted_proxies`), the
+/// last address it wrote in `X-Forwarded-For`. An IPv6 client is counted by
+/// its /64: one subscriber holds a whole /64 and could otherwise take a new
+/// address per request.
+pub fn client(peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
     let forwarded = || {
         headers
             .get("x-forwarded-for")
@@ -86,10 +88,18 @@ pub fn client(peer: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap) -> St
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
     };
-    match peer {
-        Some(ip) if ip.is_loopback() => forwarded().unwrap_or(ip).to_string(),
-        Some(ip) => ip.to_string(),
-        None => "unknown".to_string(),
+    // An IPv4 peer may arrive as ::ffff:a.b.c.d on a dual-stack socket.
+    let ip = match peer.map(|c| c.0.ip().to_canonical()) {
+        Some(ip) if ip.is_loopback() || trusted.contains(&ip) => forwarded().unwrap_or(ip),
+        Some(ip) => ip,
+        None => return "unknown".to_string(),
+    };
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+        v4 => v4.to_string(),
     }
 }
 
@@ -178,12 +188,35 @@ mod tests {
     }
 
     #[test]
+    fn the_client_is_counted_by_the_address_a_proxy_forwarded_and_by_its_ipv6_network() {
+        let proxy: IpAddr = "10.0.0.5".parse().expect("addr");
+        type Case = (&'static str, &'static str, Option<&'static str>, &'static str);
+        let cases: [Case; 7] = [
+            ("a configured proxy on another host", "10.0.0.5:443", Some("192.0.2.7"), "192.0.2.7"),
+            ("a local proxy on a dual-stack socket", "[::ffff:127.0.0.1]:5000", Some("192.0.2.7"), "192.0.2.7"),
+            ("a peer that is no proxy", "198.51.100.1:5000", Some("192.0.2.7"), "198.51.100.1"),
+            ("an IPv4 peer seen on a dual-stack socket", "[::ffff:198.51.100.1]:5000", None, "198.51.100.1"),
+            ("an IPv6 peer: its /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:5000", None, "2001:db8:1:2::/64"),
+            ("another address of that /64", "[2001:db8:1:2::9]:5000", None, "2001:db8:1:2::/64"),
+            ("a forwarded IPv6 client: its /64", "127.0.0.1:5000", Some("2001:db8:5:6::1"), "2001:db8:5:6::/64"),
+        ];
+        for (name, peer, forwarded, expected) in cases {
+            let mut headers = HeaderMap::new();
+            if let Some(f) = forwarded {
+                headers.insert("x-forwarded-for", HeaderValue::from_static(f));
+            }
+            let peer = ConnectInfo(peer.parse().expect("addr"));
+            assert_eq!(client(Some(&peer), &headers, &[proxy]), expected, "{name}");
+        }
+    }
+
+    #[test]
     fn the_client_is_the_proxys_forwarded_address_only_behind_loopback() {
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.9, 192.0.2.7"));
         let local = ConnectInfo("127.0.0.1:5000".parse().expect("addr"));
         let remote = ConnectInfo("198.51.100.1:5000".parse().expect("addr"));
-        assert_eq!(client(Some(&local), &headers), "192.0.2.7");
-        assert_eq!(client(Some(&remote), &headers), "198.51.100.1", "a remote peer cannot choose its address");
+        assert_eq!(client(Some(&local), &headers, &[]), "192.0.2.7");
+        assert_eq!(client(Some(&remote), &headers, &[]), "198.51.100.1", "a remote peer cannot choose its address");
     }
 }

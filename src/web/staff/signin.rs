@@ -57,7 +57,7 @@ pub async fn ask(
     if form.csrf != signin_csrf(&state) {
         return auth::refused_form(&state);
     }
-    let client = guard::client(peer.as_ref().map(|p| &p.0), &headers);
+    let client = guard::client(peer.as_ref().map(|p| &p.0), &headers, &state.config.staff_web.trusted_proxies);
     let address = form.address.trim().to_lowercase();
     let now = Instant::now();
     if !state.staff_per_client.allow(&client, now) {
