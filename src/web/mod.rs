@@ -21,6 +21,7 @@ pub mod reads;
 pub mod staff;
 mod ticket;
 pub mod token;
+mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

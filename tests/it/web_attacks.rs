@@ -4,7 +4,7 @@
 //! (signing a victim in as the attacker is login CSRF: the victim's notes
 //! and answers would then be written under the attacker's name).
 
-use crate::web_staff_site::{BRUNO, field, staff_site};
+use crate::web_staff_site::{BRUNO, REQUESTER, field, staff_site};
 
 /// What a browser adds to a form posted from a page of another site.
 const CROSS_SITE: &str = "Origin: https://attacker.example\r\nSec-Fetch-Site: cross-site\r\n";
@@ -48,4 +48,83 @@ fn the_link_forms_posted_from_another_site_mail_nothing() {
     crate::web_staff_site::wait_for("the one link asked from our own page", std::time::Duration::from_secs(30), || {
         site.signin_links(BRUNO).len() == before + 1
     });
+}
+
+/// The path of ticket 1's page in the personal link mailed to its requester.
+fn requester_path(site: &crate::web_staff_site::StaffSite) -> String {
+    let needle = format!("http://127.0.0.1:{}/ticket/1?k=", site.port);
+    let link = site
+        .install
+        .notifications()
+        .iter()
+        .filter(|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(REQUESTER))
+        .filter_map(|m| m.body_text(0).map(|t| t.into_owned()))
+        .find_map(|t| Some(t[t.find(&needle)?..].split_whitespace().next()?.to_string()))
+        .expect("a personal link to ticket 1");
+    link.strip_prefix(&site.url("")).expect("a link to this site").to_string()
+}
+
+/// Posts a multipart form of `fields` and `files` (name, bytes) to `path`;
+/// the status and body of the answer.
+fn post_files(port: u16, path: &str, fields: &[(&str, &str)], files: &[(String, Vec<u8>)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (filename, bytes) in files {
+        body.extend_from_slice(
+            format!("--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\r\nContent-Type: text/plain\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--b--\r\n");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
+    stream.write_all(head.as_bytes()).expect("send the head");
+    // The server may answer (and close) before the whole body is read.
+    let _ = stream.write_all(&body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+#[test]
+fn a_followup_form_holds_the_attachment_limits_a_mail_is_held_to() {
+    let site = staff_site();
+    let path = requester_path(&site);
+    let page = site.get(&path, "");
+    assert_eq!(page.status, 200);
+    let k = path.split("k=").nth(1).expect("the link's token").to_string();
+    let csrf = crate::web_staff_site::field_after(&page.body, "/ticket/1/followup", "csrf");
+    let followups = || {
+        let db = rusqlite::Connection::open(site.install.path("mailgate.db")).expect("the database");
+        db.query_row("SELECT COUNT(*) FROM followups WHERE ticket_id = 1", [], |r| r.get::<_, i64>(0)).expect("count")
+    };
+    let before = followups();
+    let fields = [("k", k.as_str()), ("csrf", csrf.as_str()), ("text", "Voici les fichiers.")];
+    // limits.max_attachment_bytes is 20 MiB in the example configuration.
+    let over = vec![(String::from("big.txt"), vec![b'a'; 20 * 1024 * 1024 + 1])];
+    let many: Vec<(String, Vec<u8>)> = (0..=20).map(|i| (format!("f{i}.txt"), b"x".to_vec())).collect();
+    for (name, files) in
+        [("a file over limits.max_attachment_bytes", over), ("more files than limits.max_web_files", many)]
+    {
+        let (status, answer) = post_files(site.port, "/ticket/1/followup", &fields, &files);
+        assert_eq!(status, 413, "{name}: {answer}");
+        assert_eq!(followups(), before, "{name}: nothing written");
+    }
+    let one = vec![(String::from("note.txt"), b"ok".to_vec())];
+    let (status, answer) = post_files(site.port, "/ticket/1/followup", &fields, &one);
+    assert_eq!(status, 303, "a file within the limits: {answer}");
+    assert_eq!(followups(), before + 1);
 }
