@@ -15,6 +15,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+/// The body of a form without files (an address, a reason, a note): past
+/// it the answer is 413 before anything reads it. Only the two forms that
+/// carry files take up to `limits.max_message_bytes`.
+pub const FORM_BYTES: usize = 256 * 1024;
+
 pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 /// Adds the security headers to every answer.

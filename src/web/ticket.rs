@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::WebState;
 use super::desk::{DeskError, WebAct, WebAction};
 use super::token::{Claims, Purpose, TokenError};
+use super::uploads::UploadError;
 use crate::store::{PublicEntry, PublicFile, PublicTicket};
 use crate::ticket::{Language, Role, Status, TicketId, display_number};
 
@@ -335,9 +336,14 @@ fn done(state: &WebState, id: TicketId, k: &str, result: Result<(), DeskError>) 
 /// mail's attachments; the link and CSRF field are checked before anything
 /// is kept.
 pub async fn followup(State(state): State<Arc<WebState>>, Path(id): Path<TicketId>, form: Multipart) -> Response {
-    let posted = match super::uploads::read(form, &state.config.limits).await {
+    let key = state.links.key();
+    let authorised = |p: &super::uploads::Posted| {
+        let k = p.field("k");
+        check(&state, &k, Purpose::Ticket, id).is_ok() && key.csrf_ok(&k, "followup", &p.field("csrf"))
+    };
+    let posted = match super::uploads::read(form, &state.config.limits, authorised).await {
         Ok(p) => p,
-        Err(super::uploads::UploadError::Malformed) => return refused_form(&state),
+        Err(UploadError::Malformed | UploadError::Unauthorised) => return refused_form(&state),
         Err(_) => return upload_refused(&state),
     };
     let (k, csrf, text, files) = (posted.field("k"), posted.field("csrf"), posted.field("text"), posted.files);

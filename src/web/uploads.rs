@@ -3,7 +3,10 @@
 //! at most `limits.max_attachment_bytes` (checked as it streams in, so an
 //! oversized file is not kept in memory whole), at most
 //! `limits.max_web_files` files, and a few text fields. A form past a
-//! bound is refused whole: nothing of it reaches the writer.
+//! bound is refused whole: nothing of it reaches the writer. Its link and
+//! CSRF field (hidden fields, which browsers send first) are checked before
+//! the first file is read, so a stranger cannot make the server hold
+//! megabytes for a form it will refuse.
 
 use std::collections::HashMap;
 
@@ -21,6 +24,8 @@ const MAX_TEXT_FIELDS: usize = 8;
 pub enum UploadError {
     #[error("the form could not be read")]
     Malformed,
+    #[error("the form's link or field came too late or is not valid")]
+    Unauthorised,
     #[error("the file \"{name}\" is larger than {max} bytes")]
     FileTooLarge { name: String, max: u64 },
     #[error("the form carries more than {max} files")]
@@ -41,8 +46,13 @@ impl Posted {
 }
 
 /// Reads `form`: text fields by name, and the non-empty files of the
-/// `files` field.
-pub async fn read(mut form: Multipart, limits: &Limits) -> Result<Posted, UploadError> {
+/// `files` field; at the first file, the fields read so far must satisfy
+/// `authorised`.
+pub async fn read(
+    mut form: Multipart,
+    limits: &Limits,
+    authorised: impl Fn(&Posted) -> bool,
+) -> Result<Posted, UploadError> {
     let mut posted = Posted::default();
     let mut text_fields = 0usize;
     loop {
@@ -55,6 +65,9 @@ pub async fn read(mut form: Multipart, limits: &Limits) -> Result<Posted, Upload
         let filename = field.file_name().map(str::to_string);
         let kind = field.content_type().unwrap_or("application/octet-stream").to_string();
         let is_file = name == "files";
+        if is_file && posted.files.is_empty() && !authorised(&posted) {
+            return Err(UploadError::Unauthorised);
+        }
         if is_file && posted.files.len() >= limits.max_web_files {
             return Err(UploadError::TooManyFiles { max: limits.max_web_files });
         }

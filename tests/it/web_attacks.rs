@@ -67,7 +67,6 @@ fn requester_path(site: &crate::web_staff_site::StaffSite) -> String {
 /// Posts a multipart form of `fields` and `files` (name, bytes) to `path`;
 /// the status and body of the answer.
 fn post_files(port: u16, path: &str, fields: &[(&str, &str)], files: &[(String, Vec<u8>)]) -> (u16, String) {
-    use std::io::{Read, Write};
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -87,16 +86,7 @@ fn post_files(port: u16, path: &str, fields: &[(&str, &str)], files: &[(String, 
         "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
-    stream.write_all(head.as_bytes()).expect("send the head");
-    // The server may answer (and close) before the whole body is read.
-    let _ = stream.write_all(&body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, text)
+    post_raw(port, &head, &body)
 }
 
 #[test]
@@ -127,4 +117,53 @@ fn a_followup_form_holds_the_attachment_limits_a_mail_is_held_to() {
     let (status, answer) = post_files(site.port, "/ticket/1/followup", &fields, &one);
     assert_eq!(status, 303, "a file within the limits: {answer}");
     assert_eq!(followups(), before + 1);
+}
+
+#[test]
+fn a_form_without_files_is_refused_past_a_small_body_before_anything_reads_it() {
+    let site = staff_site();
+    // Anyone may post these, signed in or not: a body of the mail size limit
+    // (30 MiB) each, on every connection, would fill the server's memory.
+    let big = 2 * 1024 * 1024;
+    for path in ["/ask", "/staff/signin", "/staff/signin/confirm", "/renew", "/ticket/1/accept", "/staff/outbox/retry"]
+    {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {big}\r\n\r\n"
+        );
+        let (status, answer) = post_raw(site.port, &head, &vec![b'a'; big]);
+        assert_eq!(status, 413, "{path}: {}", answer.lines().next().unwrap_or(""));
+    }
+}
+
+/// Sends `head` then as much of `body` as the server takes; the status and
+/// text of its answer.
+fn post_raw(port: u16, head: &str, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
+    stream.write_all(head.as_bytes()).expect("send the head");
+    // The server may answer (and close) before the whole body is read.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    (text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), text)
+}
+
+#[test]
+fn a_followups_files_are_not_read_before_its_link_and_field_are_checked() {
+    let site = staff_site();
+    let path = requester_path(&site);
+    let k = path.split("k=").nth(1).expect("the link's token").to_string();
+    // A form announcing 25 MiB whose first file starts after a forged field:
+    // the answer comes before the rest of the body is sent.
+    let start = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n{k}\r\n--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nforged\r\n--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.bin\"\r\n\r\nxxxx"
+    );
+    let head = format!(
+        "POST /ticket/1/followup HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        25 * 1024 * 1024
+    );
+    let (status, answer) = post_raw(site.port, &head, start.as_bytes());
+    assert_eq!(status, 403, "refused at the first file: {}", answer.lines().next().unwrap_or(""));
 }

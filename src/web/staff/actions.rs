@@ -20,6 +20,7 @@ use crate::lifecycle::commands::Command;
 use crate::ticket::{Role, TicketId};
 use crate::web::WebState;
 use crate::web::desk::{DeskError, WebAct, WebAction};
+use crate::web::uploads::{Posted, UploadError};
 
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
@@ -94,9 +95,10 @@ pub async fn answer(
         Ok(s) => s,
         Err(answer) => return *answer,
     };
-    let posted = match crate::web::uploads::read(form, &state.config.limits).await {
+    let authorised = |p: &Posted| staff.csrf_ok(&state, &form_name(id), &p.field("csrf"));
+    let posted = match crate::web::uploads::read(form, &state.config.limits, authorised).await {
         Ok(p) => p,
-        Err(crate::web::uploads::UploadError::Malformed) => return auth::refused_form(&state),
+        Err(UploadError::Malformed | UploadError::Unauthorised) => return auth::refused_form(&state),
         Err(_) => return staff.finish(crate::web::ticket::upload_refused(&state)),
     };
     let (csrf, text, files) = (posted.field("csrf"), posted.field("text"), posted.files);
