@@ -90,6 +90,8 @@ pub struct Limits {
     pub max_message_bytes: u64,
     pub max_attachment_bytes: u64,
     pub max_observers: usize,
+    /// Files one web form (a followup, an answer) may carry.
+    pub max_web_files: usize,
     /// The work budget of reading one mail (parsing, HTML to text), in
     /// seconds; past it the mail is recorded as refused.
     pub max_read_seconds: u64,
@@ -349,10 +351,14 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         max_message_bytes: raw.limits.max_message_bytes.unwrap_or(30 * 1024 * 1024),
         max_attachment_bytes: raw.limits.max_attachment_bytes.unwrap_or(20 * 1024 * 1024),
         max_observers: raw.limits.max_observers.unwrap_or(50),
+        max_web_files: raw.limits.max_web_files.unwrap_or(20),
         max_read_seconds: raw.limits.max_read_seconds.unwrap_or(10),
     };
     if limits.max_read_seconds == 0 {
         return Err(invalid("limits.max_read_seconds", "expected a number of seconds above 0".into()));
+    }
+    if !(1..=1000).contains(&limits.max_web_files) {
+        return Err(invalid("limits.max_web_files", format!("expected 1 to 1000, got {}", limits.max_web_files)));
     }
     if limits.max_message_bytes < 1024 {
         return Err(invalid("limits.max_message_bytes", "expected at least 1024 bytes".into()));

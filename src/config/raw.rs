@@ -96,6 +96,7 @@ pub struct RawLimits {
     pub max_message_bytes: Option<u64>,
     pub max_attachment_bytes: Option<u64>,
     pub max_observers: Option<usize>,
+    pub max_web_files: Option<usize>,
     pub max_read_seconds: Option<u64>,
 }
 

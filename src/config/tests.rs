@@ -48,7 +48,7 @@ fn defaults_apply_when_optional_sections_are_absent() {
 
 #[test]
 fn bad_configurations_are_reported_on_one_line_naming_the_key() {
-    let cases: [(&str, &str, &str); 8] = [
+    let cases: [(&str, &str, &str); 9] = [
         ("misspelt key, with a suggestion", "allowed_domains =", "alowed_domains ="),
         ("unknown section key", "ignore_lists = true", "ignore_lists = true\ncolour = 1"),
         ("bad language", "language = \"fr\"", "language = \"de\""),
@@ -57,6 +57,7 @@ fn bad_configurations_are_reported_on_one_line_naming_the_key() {
         ("unknown transport", "transport = \"file\"", "transport = \"pigeon\""),
         ("wrong type", "reopen_on_reply = true", "reopen_on_reply = \"yes\""),
         ("unknown source kind", "kind = \"maildir\"", "kind = \"pop3\""),
+        ("no file allowed in a web form", "max_web_files = 20", "max_web_files = 0"),
     ];
     let expected_key = [
         "institution",
@@ -67,6 +68,7 @@ fn bad_configurations_are_reported_on_one_line_naming_the_key() {
         "notifications.transport",
         "tickets.reopen_on_reply",
         "sources[0].kind",
+        "limits.max_web_files",
     ];
     for ((name, from, to), key) in cases.iter().zip(expected_key) {
         let text = EXAMPLE.replacen(from, to, 1);

@@ -102,7 +102,7 @@ pub async fn ask(
     if form.csrf != ask_csrf(&state) {
         return refused_form(&state);
     }
-    let client = super::guard::client(peer.as_ref().map(|p| &p.0), &headers);
+    let client = super::guard::client(peer.as_ref().map(|p| &p.0), &headers, &state.config().staff_web.trusted_proxies);
     let address = form.address.trim().to_lowercase();
     let now = Instant::now();
     if !state.per_client.allow(&client, now) {

@@ -22,6 +22,7 @@ pub mod reads;
 pub mod staff;
 mod ticket;
 pub mod token;
+mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -200,9 +201,11 @@ fn root_path(base_url: &str) -> String {
     after_scheme.find('/').map_or(String::new(), |i| after_scheme[i..].trim_end_matches('/').to_string())
 }
 
-/// Every route of the pages, with the security headers and the body limit.
+/// Every route of the pages, with the security headers and the body limits
+/// (small for forms, `limits.max_message_bytes` for the two with files).
 pub fn router(state: Arc<WebState>) -> Router {
-    let body_limit = usize::try_from(state.config().limits.max_message_bytes).unwrap_or(usize::MAX);
+    let upload_limit =
+        DefaultBodyLimit::max(usize::try_from(state.config().limits.max_message_bytes).unwrap_or(usize::MAX));
     Router::new()
         .route("/", get(mine::ask_page))
         .route("/ticket/{id}", get(ticket::page))
@@ -210,15 +213,16 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/ticket/{id}/accept", post(ticket::accept))
         .route("/ticket/{id}/refuse", post(ticket::refuse))
         .route("/ticket/{id}/cancel", post(ticket::cancel))
-        .route("/ticket/{id}/followup", post(ticket::followup))
+        .route("/ticket/{id}/followup", post(ticket::followup).layer(upload_limit))
         .route("/mine", get(mine::page))
         .route("/ask", get(mine::ask_page).post(mine::ask))
         .route("/renew", post(mine::renew))
-        .merge(staff::routes())
+        .merge(staff::routes(upload_limit))
         .route("/static/style.css", get(style))
         .route("/static/logo", get(logo))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::max(guard::FORM_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_site_forms))
         .layer(axum::middleware::from_fn(guard::headers))
         .with_state(state)
 }

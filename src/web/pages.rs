@@ -154,6 +154,10 @@ fn words(language: Language) -> Value {
             "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page et recommencez.",
             "This form has expired or does not come from this page: reload the page and try again."
         ),
+        upload_limits => pick(
+            "Ces fichiers dépassent les limites : au plus {files} fichiers, de {size} chacun au plus. Rien n'a été envoyé.",
+            "These files are past the limits: at most {files} files, each of at most {size}. Nothing was sent."
+        ),
         done => pick("C'est fait.", "Done."),
         back => pick("Retour au ticket", "Back to the ticket"),
         unavailable => pick("Cela n'a pas pu être fait", "This could not be done"),

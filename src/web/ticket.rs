@@ -15,8 +15,9 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::WebState;
-use super::desk::{DeskError, Upload, WebAct, WebAction};
+use super::desk::{DeskError, WebAct, WebAction};
 use super::token::{Claims, Purpose, TokenError};
+use super::uploads::UploadError;
 use crate::store::{PublicEntry, PublicFile, PublicTicket};
 use crate::ticket::{Language, Role, Status, TicketId, display_number};
 
@@ -273,6 +274,16 @@ async fn role_on(state: &Arc<WebState>, id: TicketId, address: &str) -> Result<R
     }
 }
 
+/// 413: the form's files are past `limits.*`, in words of the page.
+pub(super) fn upload_refused(state: &WebState) -> Response {
+    let limits = &state.config().limits;
+    let text = state.word("upload_limits").replace("{files}", &limits.max_web_files.to_string()).replace(
+        "{size}",
+        &size(i64::try_from(limits.max_attachment_bytes).unwrap_or(i64::MAX), state.pages().language()),
+    );
+    state.message(StatusCode::PAYLOAD_TOO_LARGE, &state.word("unavailable"), &text, context! {})
+}
+
 pub(super) fn refused_form(state: &WebState) -> Response {
     state.message(StatusCode::FORBIDDEN, &state.word("unavailable"), &state.word("refused_form"), context! {})
 }
@@ -292,32 +303,21 @@ fn done(state: &WebState, id: TicketId, k: &str, result: Result<(), DeskError>) 
     }
 }
 
-/// The followup form: text and files, multipart; the fields are read in
-/// order and the link and CSRF field checked before any file is kept.
-pub async fn followup(State(state): State<Arc<WebState>>, Path(id): Path<TicketId>, mut form: Multipart) -> Response {
-    let (mut k, mut csrf, mut text, mut files) = (String::new(), String::new(), String::new(), Vec::new());
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => return refused_form(&state),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let filename = field.file_name().map(str::to_string);
-        let kind = field.content_type().unwrap_or("application/octet-stream").to_string();
-        let Ok(bytes) = field.bytes().await else { return refused_form(&state) };
-        match name.as_str() {
-            "k" => k = String::from_utf8_lossy(&bytes).into_owned(),
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "text" => text = String::from_utf8_lossy(&bytes).into_owned(),
-            "files" => {
-                if let Some(filename) = filename.filter(|n| !n.is_empty() && !bytes.is_empty()) {
-                    files.push(Upload { filename, content_type: kind, bytes: bytes.to_vec() });
-                }
-            }
-            _ => {}
-        }
-    }
+/// The followup form: text and files, multipart, within the bounds of a
+/// mail's attachments; the link and CSRF field are checked before anything
+/// is kept.
+pub async fn followup(State(state): State<Arc<WebState>>, Path(id): Path<TicketId>, form: Multipart) -> Response {
+    let key = state.links.key();
+    let authorised = |p: &super::uploads::Posted| {
+        let k = p.field("k");
+        check(&state, &k, Purpose::Ticket, id).is_ok() && key.csrf_ok(&k, "followup", &p.field("csrf"))
+    };
+    let posted = match super::uploads::read(form, &state.config().limits, authorised).await {
+        Ok(p) => p,
+        Err(UploadError::Malformed | UploadError::Unauthorised) => return refused_form(&state),
+        Err(_) => return upload_refused(&state),
+    };
+    let (k, csrf, text, files) = (posted.field("k"), posted.field("csrf"), posted.field("text"), posted.files);
     let claims = match check(&state, &k, Purpose::Ticket, id) {
         Ok(c) => c,
         Err(answer) => return *answer,

@@ -36,6 +36,7 @@ mod tickets_query;
 mod trust;
 mod web;
 mod web_actions;
+mod web_attacks;
 mod web_staff;
 mod web_staff_browser;
 mod web_staff_files;

@@ -154,10 +154,15 @@ impl StaffSite {
     }
 
     pub fn post(&self, path: &str, cookie: &str, form: &str) -> Answer {
+        self.post_with(path, cookie, "", form)
+    }
+
+    /// A form POST with `extra` header lines ("Name: value\r\n").
+    pub fn post_with(&self, path: &str, cookie: &str, extra: &str, form: &str) -> Answer {
         http(
             self.port,
             &format!(
-                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}{extra}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
                 cookie_line(cookie),
                 form.len()
             ),

@@ -19,7 +19,8 @@ use super::ticket::{form_name, show};
 use crate::lifecycle::commands::Command;
 use crate::ticket::{Role, TicketId};
 use crate::web::WebState;
-use crate::web::desk::{DeskError, Upload, WebAct, WebAction};
+use crate::web::desk::{DeskError, WebAct, WebAction};
+use crate::web::uploads::{Posted, UploadError};
 
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
@@ -88,35 +89,20 @@ pub async fn answer(
     headers: HeaderMap,
     peer: Peer,
     Path(id): Path<TicketId>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Response {
     let staff = match auth::staff(&state, &headers, peer.as_ref().map(|p| &p.0), Method::Post).await {
         Ok(s) => s,
         Err(answer) => return *answer,
     };
-    let (mut csrf, mut text, mut private, mut files) = (String::new(), String::new(), false, Vec::new());
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => return auth::refused_form(&state),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let filename = field.file_name().map(str::to_string);
-        let kind = field.content_type().unwrap_or("application/octet-stream").to_string();
-        let Ok(bytes) = field.bytes().await else { return auth::refused_form(&state) };
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "text" => text = String::from_utf8_lossy(&bytes).into_owned(),
-            "private" => private = !bytes.is_empty(),
-            "files" => {
-                if let Some(filename) = filename.filter(|n| !n.is_empty() && !bytes.is_empty()) {
-                    files.push(Upload { filename, content_type: kind, bytes: bytes.to_vec() });
-                }
-            }
-            _ => {}
-        }
-    }
+    let authorised = |p: &Posted| staff.csrf_ok(&state, &form_name(id), &p.field("csrf"));
+    let posted = match crate::web::uploads::read(form, &state.config().limits, authorised).await {
+        Ok(p) => p,
+        Err(UploadError::Malformed | UploadError::Unauthorised) => return auth::refused_form(&state),
+        Err(_) => return staff.finish(crate::web::ticket::upload_refused(&state)),
+    };
+    let (csrf, text, files) = (posted.field("csrf"), posted.field("text"), posted.files);
+    let private = posted.fields.get("private").is_some_and(|v| !v.is_empty());
     if !staff.csrf_ok(&state, &form_name(id), &csrf) {
         return auth::refused_form(&state);
     }

@@ -22,8 +22,19 @@ use crate::clock::rfc3339;
 use crate::web::WebState;
 use crate::web::desk::{StaffWrite, StaffWritten};
 
-/// The session cookie's name.
+/// The session cookie's name over http (a test site, a demo).
 pub const COOKIE: &str = "mailgate_staff";
+
+/// The session cookie's name over https: the `__Host-` prefix makes the
+/// browser refuse it unless set by this very host (Secure, Path=/, no
+/// Domain), so a sibling host of the institution's domain cannot plant a
+/// session of its choosing in a technician's browser (session fixation).
+pub const SECURE_COOKIE: &str = "__Host-mailgate_staff";
+
+/// The session cookie's name for a site served over https or not.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE } else { COOKIE }
+}
 
 /// A live session's idle deadline is moved on (a write) only once it is
 /// this much shorter than a fresh one: a busy technician's page views stay
@@ -73,15 +84,15 @@ pub enum Method {
     Post,
 }
 
-/// The session cookie's value in `headers`, if any.
-pub fn cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of the session cookie `name` in `headers`, if any.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.trim().to_string())
 }
 
@@ -103,7 +114,8 @@ pub async fn staff(
         }
     }
     let refused = || Box::new(signed_out(state, method));
-    let hash = cookie(headers).and_then(|c| session::presented_hash(&c)).ok_or_else(refused)?;
+    let hash =
+        cookie(headers, cookie_name(state.secure)).and_then(|c| session::presented_hash(&c)).ok_or_else(refused)?;
     let at = rfc3339(now);
     let found = {
         let (hash, at) = (hash.clone(), at.clone());
@@ -141,7 +153,7 @@ async fn proxy_session(
     now: OffsetDateTime,
 ) -> Result<Staff, Box<Response>> {
     let at = rfc3339(now);
-    if let Some(hash) = cookie(headers).and_then(|c| session::presented_hash(&c)) {
+    if let Some(hash) = cookie(headers, cookie_name(state.secure)).and_then(|c| session::presented_hash(&c)) {
         let (h, a) = (hash.clone(), at.clone());
         if let Ok(Some(record)) = state.reads.with(move |s| s.live_session(&h, &a)).await
             && record.email == member.email
@@ -162,7 +174,8 @@ async fn proxy_session(
     if let Err(e) = state.desk.staff_write(write).await {
         return Err(Box::new(state.failed(&e)));
     }
-    let set_cookie = Some(session::session_cookie(COOKIE, &secret, state.secure, policy.session_absolute));
+    let set_cookie =
+        Some(session::session_cookie(cookie_name(state.secure), &secret, state.secure, policy.session_absolute));
     Ok(Staff { member, session_hash: secret.hash(), set_cookie })
 }
 
@@ -218,7 +231,20 @@ mod tests {
         for (name, value, expected) in cases {
             let mut headers = HeaderMap::new();
             headers.insert(header::COOKIE, HeaderValue::from_static(value));
-            assert_eq!(cookie(&headers).as_deref(), expected, "{name}");
+            assert_eq!(cookie(&headers, COOKIE).as_deref(), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn over_https_the_session_cookie_is_host_only_and_a_planted_unprefixed_one_is_ignored() {
+        let secret = super::session::Secret::generate().expect("random");
+        let set = super::session::session_cookie(cookie_name(true), &secret, true, Duration::from_secs(60));
+        assert!(set.starts_with("__Host-mailgate_staff="), "{set}");
+        assert!(set.contains("; Secure") && set.contains("; Path=/") && !set.contains("Domain"), "{set}");
+        let mut headers = HeaderMap::new();
+        // What a sibling host can set for the whole domain.
+        headers.insert(header::COOKIE, HeaderValue::from_static("mailgate_staff=planted"));
+        assert_eq!(cookie(&headers, cookie_name(true)), None);
+        assert_eq!(cookie_name(false), COOKIE, "over http (no Secure) the plain name");
     }
 }

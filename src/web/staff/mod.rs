@@ -32,7 +32,8 @@ use crate::web::WebState;
 use auth::Staff;
 
 /// Every staff route; the router adds the security headers to them all.
-pub fn routes() -> Router<Arc<WebState>> {
+/// `uploads` is the body limit of the one form that carries files.
+pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> Router<Arc<WebState>> {
     Router::new()
         .route("/staff", get(dashboard::page))
         .route("/staff/signin", get(signin::page).post(signin::ask))
@@ -42,7 +43,7 @@ pub fn routes() -> Router<Arc<WebState>> {
         .route("/staff/ticket/{id}", get(ticket::page))
         .route("/staff/ticket/{id}/file/{file}", get(ticket::file))
         .route("/staff/ticket/{id}/act", post(actions::act))
-        .route("/staff/ticket/{id}/answer", post(actions::answer))
+        .route("/staff/ticket/{id}/answer", post(actions::answer).layer(uploads))
         .route("/staff/journal", get(ops::journal))
         .route("/staff/journal/{id}", get(ops::message))
         .route("/staff/journal/{id}/raw", get(ops::raw))

@@ -57,7 +57,7 @@ pub async fn ask(
     if form.csrf != signin_csrf(&state) {
         return auth::refused_form(&state);
     }
-    let client = guard::client(peer.as_ref().map(|p| &p.0), &headers);
+    let client = guard::client(peer.as_ref().map(|p| &p.0), &headers, &state.config().staff_web.trusted_proxies);
     let address = form.address.trim().to_lowercase();
     let now = Instant::now();
     if !state.staff_per_client.allow(&client, now) {
@@ -133,7 +133,12 @@ pub async fn confirm(State(state): State<Arc<WebState>>, Form(link): Form<Confir
         StaffWrite::SignIn { token_hash, session_hash: secret.hash(), now: rfc3339(now), idle_until, absolute_until };
     match state.desk.staff_write(write).await {
         Ok(StaffWritten::Email(Some(email))) if session::staff_member(&state.config(), &email).is_some() => {
-            let cookie = session::session_cookie(auth::COOKIE, &secret, state.secure, policy.session_absolute);
+            let cookie = session::session_cookie(
+                auth::cookie_name(state.secure),
+                &secret,
+                state.secure,
+                policy.session_absolute,
+            );
             let mut answer = Redirect::to(&format!("{}/staff", state.root)).into_response();
             if let Ok(value) = cookie.parse() {
                 answer.headers_mut().insert(header::SET_COOKIE, value);
@@ -174,7 +179,7 @@ pub async fn signout(
         return state.failed(&e);
     }
     let mut answer = Redirect::to(&format!("{}/staff/signin", state.root)).into_response();
-    if let Ok(value) = session::cleared_cookie(auth::COOKIE, state.secure).parse() {
+    if let Ok(value) = session::cleared_cookie(auth::cookie_name(state.secure), state.secure).parse() {
         answer.headers_mut().insert(header::SET_COOKIE, value);
     }
     answer
