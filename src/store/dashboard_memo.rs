@@ -40,6 +40,9 @@ pub(super) struct Memo {
     computed: u64,
 }
 
+/// Databases remembered at once, beyond which all are forgotten.
+const MAX_DATABASES: usize = 8;
+
 /// One probe and one remembered state per database file.
 fn memos() -> &'static Mutex<HashMap<PathBuf, Arc<Mutex<Memo>>>> {
     static MEMOS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<Memo>>>>> = OnceLock::new();
@@ -58,6 +61,11 @@ pub(super) fn of(conn: &Connection) -> Option<Arc<Mutex<Memo>>> {
     let mut all = memos().lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(memo) = all.get(&path) {
         return Some(memo.clone());
+    }
+    // A daemon reads one database; a process that reads many (the tests)
+    // must not keep a probe open on each.
+    if all.len() >= MAX_DATABASES {
+        all.clear();
     }
     let probe = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
     let memo = Arc::new(Mutex::new(Memo { probe, latest: None, computed: 0 }));
