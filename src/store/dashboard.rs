@@ -184,7 +184,8 @@ impl Store {
     }
 
     /// The dashboard of technician `me`, member of `my_groups`, over
-    /// `days` (see [`last_days`]), in one snapshot.
+    /// `days` (see [`last_days`]), in one snapshot. What every technician
+    /// sees alike is computed once per state of the database ([`memo`]).
     pub fn dashboard(
         &self,
         me: &str,
@@ -192,11 +193,40 @@ impl Store {
         days: &[DayRange],
         sizes: DashboardSizes,
     ) -> Result<Dashboard, StoreError> {
+        let memo = memo::of(&self.conn);
+        let before = memo.as_deref().and_then(memo::version);
         let _snapshot = self.snapshot()?;
-        let open = TicketFilter::default();
+        // The first read starts the snapshot; a version unchanged across it
+        // means the snapshot is that version's state.
+        let mine = self.status_counts(Scope::Technician(me))?;
+        let after = memo.as_deref().and_then(memo::version);
+        let stable = memo.as_deref().zip(before.filter(|v| after == Some(*v)));
+        let asked = (days.to_vec(), sizes);
+        let shared = match stable.and_then(|(m, v)| memo::recall(m, v, &asked)) {
+            Some(shared) => shared,
+            None => {
+                let shared = self.shared_parts(days, sizes)?;
+                if let Some((m, v)) = stable {
+                    memo::count_computed(m);
+                    memo::remember(m, v, asked, shared.clone());
+                }
+                shared
+            }
+        };
         Ok(Dashboard {
-            mine: self.status_counts(Scope::Technician(me))?,
+            mine,
             my_groups: self.status_counts(Scope::Groups(my_groups))?,
+            everyone: shared.everyone,
+            flow: shared.flow,
+            oldest_open: shared.oldest_open,
+            unowned: shared.unowned,
+        })
+    }
+
+    /// The parts of a dashboard that do not depend on who reads it.
+    fn shared_parts(&self, days: &[DayRange], sizes: DashboardSizes) -> Result<memo::Shared, StoreError> {
+        let open = TicketFilter::default();
+        Ok(memo::Shared {
             everyone: self.status_counts(Scope::Everyone)?,
             flow: self.daily_flow(days)?,
             oldest_open: self
@@ -211,6 +241,9 @@ impl Store {
         })
     }
 }
+
+#[path = "dashboard_memo.rs"]
+mod memo;
 
 #[cfg(test)]
 #[path = "dashboard_tests.rs"]
