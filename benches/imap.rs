@@ -7,6 +7,7 @@
 //!
 //!     cargo bench --bench imap                 # N = 1,000 and 10,000
 //!     MAILGATE_BENCH_N=2000 cargo bench --bench imap
+//!     MAILGATE_BENCH_BIN=/tmp/mailgate-old bench/imap 10000   # another build
 
 #[path = "../tests/support/dovecot.rs"]
 mod dovecot;
@@ -85,7 +86,10 @@ struct Run {
 fn run_mailgate(config: &std::path::Path) -> Run {
     let log = config.with_file_name("mailgate.log");
     let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailgate"))
+    // MAILGATE_BENCH_BIN: another build to time against this one, on the
+    // same generated folder (an A/B on a noisy machine, runs interleaved).
+    let binary = std::env::var_os("MAILGATE_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_mailgate").into());
+    let mut child = Command::new(binary)
         .arg("--config")
         .arg(config)
         .args(["run", "--once"])

@@ -1,5 +1,6 @@
 //! One task per source: take every waiting mail, record it, make the batch
-//! durable, acknowledge it; then wait for the next push or poll. Failures
+//! durable, acknowledge it, with the next batch fetched and read while the
+//! writer works; then wait for the next push or poll. Failures
 //! are retried with capped exponential backoff and jitter, and logged once
 //! per incident rather than once per attempt.
 
@@ -11,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::health::Health;
 use super::writer::{Writer, WriterError};
-use crate::pipeline::Processed;
-use crate::source::{Source, SourceError};
+use crate::intake::Outcome;
+use crate::pipeline::{PipelineError, Processed, Read};
+use crate::source::{RawMessage, Source, SourceError};
 
 /// What one source did, for `run --once` and the demo.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -30,56 +32,41 @@ pub enum PassError {
     Writer(#[from] WriterError),
 }
 
-/// Takes every mail waiting in `source`, batch by batch. Shutdown cancels
-/// a wait on the source's server (connecting, fetching, acknowledging) at
-/// once, but never the writer's work: a batch handed over is recorded and
-/// made durable before the pass ends, and acknowledged unless the server is
-/// stuck, in which case the next start finds it recorded and only
-/// acknowledges it. Nothing is acknowledged before it is durable.
+/// Takes every mail waiting in `source`, batch by batch, one batch ahead:
+/// while the writer records batch k and makes it durable, batch k+1 is
+/// fetched and read (parsed on the blocking pool), so the network, the
+/// parser and the disk work at the same time. At most two batches are in
+/// memory (the one being recorded, the one ahead), each within the source's
+/// `batch_size` and `batch_bytes`; the writer's pace holds the fetching
+/// back. Batch k is acknowledged once durable, before batch k+1 is handed
+/// over: nothing is acknowledged before it is on disk, and in order.
+///
+/// Shutdown cancels a wait on the source's server (connecting, fetching,
+/// acknowledging) at once, but never the writer's work: a batch handed over
+/// is recorded and made durable before the pass ends, and acknowledged
+/// unless the server is stuck, in which case the next start finds it
+/// recorded and only acknowledges it. The batch ahead is dropped
+/// unacknowledged, and fetched again by the next pass.
 pub async fn pass<S: Source>(
     source: &mut S,
     writer: &Writer,
     report: &mut SourceReport,
     shutdown: &CancellationToken,
 ) -> Result<(), PassError> {
+    source.rewind();
+    let name = source.name().to_string();
+    let Some(mut batch) = fetch_and_read(source, writer, shutdown).await? else { return Ok(()) };
     loop {
-        let batch = tokio::select! {
-            biased;
-            _ = shutdown.cancelled() => return Ok(()),
-            batch = source.fetch() => batch?,
-        };
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let keys: Vec<String> = batch.iter().map(|m| m.key.clone()).collect();
-        let results = writer.process_batch(source.name(), batch).await?;
-        let mut handled = Vec::with_capacity(keys.len());
-        for (key, result) in keys.into_iter().zip(results) {
-            match result {
-                Ok(Processed::Recorded(applied)) => {
-                    handled.push((key.clone(), applied.outcome));
-                    report.recorded.push((key, applied));
-                }
-                // Filed by what it was recorded as: a refused mail goes to
-                // the refused folder even when only its ack was lost.
-                Ok(Processed::AlreadyRecorded(outcome)) => {
-                    handled.push((key, outcome));
-                    report.already_recorded += 1;
-                }
-                // Nothing was written: the mail stays in the source and the
-                // ones behind it still get their turn.
-                Err(e) => {
-                    tracing::error!(source = source.name(), key = %key, error = %e, "message left in the source for a retry");
-                    report.left_for_retry += 1;
-                }
-            }
-        }
-        // One commit and one fsync for the batch, then the acknowledgments:
-        // a mail leaves its mailbox only once its record is on disk. Even a
-        // batch of failures ends its transaction here, so the write lock is
-        // never held across the wait for new mail.
-        writer.make_durable().await?;
+        let keys: Vec<String> = batch.iter().map(|(m, _)| m.key.clone()).collect();
+        let (recorded, ahead) =
+            tokio::join!(writer.record_durably(&name, batch), fetch_and_read(source, writer, shutdown));
+        let handled = settle(&name, keys, recorded?, report);
+        // A fetch that failed lost its session: what is durable is
+        // acknowledged by the next pass, which finds it recorded.
+        let ahead = ahead?;
         if handled.is_empty() {
+            // Nothing of this batch could be recorded: try again next pass
+            // rather than hammer a failing store.
             return Ok(());
         }
         crate::fault::point("kill-before-ack");
@@ -89,7 +76,60 @@ pub async fn pass<S: Source>(
             acked = source.ack(&handled) => acked?,
             _ = shutdown.cancelled() => return Ok(()),
         }
+        match ahead {
+            Some(next) => batch = next,
+            None => return Ok(()),
+        }
     }
+}
+
+/// The next batch of `source`, read: None when none waits or on shutdown.
+async fn fetch_and_read<S: Source>(
+    source: &mut S,
+    writer: &Writer,
+    shutdown: &CancellationToken,
+) -> Result<Option<Vec<(RawMessage, Read)>>, SourceError> {
+    let batch = tokio::select! {
+        biased;
+        _ = shutdown.cancelled() => return Ok(None),
+        batch = source.fetch() => batch?,
+    };
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(writer.read_all(batch).await))
+}
+
+/// Counts the results of a durable batch into `report`; returns what to
+/// acknowledge, in order.
+fn settle(
+    source: &str,
+    keys: Vec<String>,
+    results: Vec<Result<Processed, PipelineError>>,
+    report: &mut SourceReport,
+) -> Vec<(String, Outcome)> {
+    let mut handled = Vec::with_capacity(keys.len());
+    for (key, result) in keys.into_iter().zip(results) {
+        match result {
+            Ok(Processed::Recorded(applied)) => {
+                handled.push((key.clone(), applied.outcome));
+                report.recorded.push((key, applied));
+            }
+            // Filed by what it was recorded as: a refused mail goes to the
+            // refused folder even when only its ack was lost.
+            Ok(Processed::AlreadyRecorded(outcome)) => {
+                handled.push((key, outcome));
+                report.already_recorded += 1;
+            }
+            // Nothing was written: the mail stays in the source (in flight
+            // until the next pass) and the ones behind it get their turn.
+            Err(e) => {
+                tracing::error!(source, key = %key, error = %e, "message left in the source for a retry");
+                report.left_for_retry += 1;
+            }
+        }
+    }
+    handled
 }
 
 /// Runs `source` until `shutdown`: passes, then waits for new mail. Each

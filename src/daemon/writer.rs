@@ -139,8 +139,9 @@ impl Writer {
                                 committed.notify_one();
                             }
                             let _ = reply.send(result);
-                            // Idle until the source has acknowledged, fetched
-                            // and read its next batch: the moment to checkpoint.
+                            // Idle while the source acknowledges this batch
+                            // (the next one is fetched and read meanwhile):
+                            // the moment to checkpoint.
                             if deferred.is_empty()
                                 && queue.is_empty()
                                 && let Err(e) = pipeline.checkpoint()
@@ -221,11 +222,29 @@ impl Writer {
         answer.await.map_err(|_| WriterError::Stopped)
     }
 
+    /// Records a batch already read, then makes it durable (commit and
+    /// fsync): one result per mail, every one of them on disk when this
+    /// returns `Ok`. The source's task reads its next batch meanwhile.
+    pub(super) async fn record_durably(
+        &self,
+        source: &str,
+        mails: Vec<(RawMessage, Read)>,
+    ) -> Result<Results, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Process { source: source.to_string(), mails, reply };
+        self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
+        let results = answer.await.map_err(|_| WriterError::Stopped)?;
+        // Even a batch of failures ends its transaction here, so the write
+        // lock is never held across the wait for new mail.
+        self.make_durable().await?;
+        Ok(results)
+    }
+
     /// Reads `mails` on the blocking pool, as many at once as there are
     /// cores, each under the work budget, in their order. A mail over its
     /// budget is left to finish in the background (reading is bounded, so
     /// it does end) and is recorded as refused.
-    async fn read_all(&self, mails: Vec<RawMessage>) -> Vec<(RawMessage, Read)> {
+    pub(super) async fn read_all(&self, mails: Vec<RawMessage>) -> Vec<(RawMessage, Read)> {
         let intake = self.intake.borrow().clone();
         let seconds = intake.config().limits.max_read_seconds;
         let budget = Duration::from_secs(seconds);

@@ -85,6 +85,13 @@ impl Source for AnySource {
         }
     }
 
+    fn rewind(&mut self) {
+        match self {
+            AnySource::Maildir(s) => s.rewind(),
+            AnySource::Imap(s) => s.rewind(),
+        }
+    }
+
     async fn wait(&mut self) -> Result<(), SourceError> {
         match self {
             AnySource::Maildir(s) => s.wait().await,

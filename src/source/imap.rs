@@ -16,11 +16,18 @@
 //! any unread one below it. Sizes are asked first (`RFC822.SIZE`): a mail
 //! over `limits.max_message_bytes` is fetched as its head only. Every
 //! exchange has a deadline (`timeout_seconds`).
+//!
+//! Fetching runs one batch ahead of acknowledging, so the UIDs fetched and
+//! not yet acknowledged (the in-flight window) are left out of the next
+//! fetch, and the UID search starts after the highest of them: progress
+//! advances on fetch. `last_uid` still moves on acknowledgment only, and a
+//! reconnect or a rewind forgets the window, so that what was not
+//! acknowledged is fetched again from the last acknowledged UID.
 
 mod plan;
 mod session;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -57,6 +64,8 @@ pub struct ImapSource {
     database: Option<PathBuf>,
     /// The highest UID known handled under `opened.uidvalidity`.
     last_uid: Option<u32>,
+    /// UIDs fetched under `opened.uidvalidity` and not yet acknowledged.
+    in_flight: BTreeSet<u32>,
 }
 
 impl ImapSource {
@@ -80,6 +89,7 @@ impl ImapSource {
             read_only: false,
             database: None,
             last_uid: None,
+            in_flight: BTreeSet::new(),
         })
     }
 
@@ -135,6 +145,9 @@ impl ImapSource {
         }
         self.opened = opened;
         self.session = Some(session);
+        // What a lost session fetched may never have been recorded: it is
+        // fetched again, from the last acknowledged UID.
+        self.in_flight.clear();
         tracing::info!(
             source = %c.name, host = %c.host, folder = %c.folder, uidvalidity = opened.uidvalidity,
             idle = opened.can_idle, "connected"
@@ -171,11 +184,14 @@ impl ImapSource {
         Ok(())
     }
 
-    /// The UIDs waiting, oldest first, at most one batch's count.
+    /// The UIDs waiting and not in flight, oldest first, at most one
+    /// batch's count.
     async fn waiting(&mut self) -> Result<Vec<u32>, SourceError> {
         let peer = self.peer.clone();
         let by_uid = self.tracks_by_uid();
-        let last = self.last_uid.unwrap_or(0);
+        // Connected first: a reconnect forgets the in-flight window.
+        self.session().await?;
+        let last = self.last_uid.unwrap_or(0).max(self.in_flight.last().copied().unwrap_or(0));
         let session = self.session().await?;
         let mut uids = if by_uid {
             let after =
@@ -187,6 +203,7 @@ impl ImapSource {
             all.sort_unstable();
             all
         };
+        uids.retain(|uid| !self.in_flight.contains(uid));
         uids.truncate(self.config.batch_size);
         Ok(uids)
     }
@@ -230,6 +247,7 @@ impl ImapSource {
             }
         }
         batch.sort_by_key(|(uid, _)| *uid);
+        self.in_flight.extend(batch.iter().map(|(uid, _)| *uid));
         Ok(batch.into_iter().map(|(_, mail)| mail).collect())
     }
 
@@ -266,6 +284,7 @@ impl ImapSource {
         };
         let session = self.session().await?;
         let mut highest = None;
+        let mut acked = Vec::new();
         for (destination, uids) in by_destination {
             let set = uid_set(&uids);
             match destination {
@@ -285,9 +304,15 @@ impl ImapSource {
             }
             .map_err(|e| err(&set, e))?;
             highest = highest.max(uids.iter().copied().max());
+            acked.extend(uids);
         }
         // Every acknowledged mail is recorded: tracking resumes after it.
         self.last_uid = self.last_uid.max(highest);
+        // A failure above dropped the session, and the reconnect forgets
+        // the whole window: only a complete acknowledgment gets here.
+        for uid in acked {
+            self.in_flight.remove(&uid);
+        }
         Ok(())
     }
 
@@ -343,6 +368,10 @@ impl Source for ImapSource {
     async fn ack(&mut self, handled: &[(String, Outcome)]) -> Result<(), SourceError> {
         let result = self.ack_batch(handled).await;
         self.forget_session_on(result)
+    }
+
+    fn rewind(&mut self) {
+        self.in_flight.clear();
     }
 
     async fn wait(&mut self) -> Result<(), SourceError> {

@@ -7,7 +7,11 @@
 //! bytes (a single larger mail still goes alone), and a file over
 //! `limits.max_message_bytes` is never read whole: only its head is handed
 //! over, marked oversized, for the pipeline to record as refused.
+//!
+//! A mail stays in `new/` until acknowledged; the names fetched and not yet
+//! acknowledged (the in-flight window) are skipped by the next fetch.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +27,9 @@ pub struct MaildirSource {
     batch_size: usize,
     batch_bytes: u64,
     max_message_bytes: u64,
+    /// Names fetched and not yet acknowledged: still in `new/`, not to be
+    /// fetched again before a rewind.
+    in_flight: HashSet<String>,
 }
 
 impl MaildirSource {
@@ -45,6 +52,7 @@ impl MaildirSource {
             batch_size: config.batch_size,
             batch_bytes: config.batch_bytes,
             max_message_bytes,
+            in_flight: HashSet::new(),
         })
     }
 
@@ -52,7 +60,7 @@ impl MaildirSource {
         SourceError::Read { source_name: self.name.clone(), what: what.display().to_string(), detail: e.to_string() }
     }
 
-    /// Names in `new/`, oldest delivery first (Maildir names start with the
+    /// Names in `new/` not in flight, oldest delivery first (Maildir names start with the
     /// delivery time, so name order is arrival order for one deliverer).
     fn waiting(&self) -> Result<Vec<String>, SourceError> {
         let new = self.root.join("new");
@@ -61,7 +69,7 @@ impl MaildirSource {
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| !n.starts_with('.'))
+            .filter(|n| !n.starts_with('.') && !self.in_flight.contains(n))
             .collect();
         names.sort();
         Ok(names)
@@ -118,14 +126,20 @@ impl Source for MaildirSource {
                 batch.push(mail);
             }
         }
+        self.in_flight.extend(batch.iter().map(|m| m.key.clone()));
         Ok(batch)
     }
 
     async fn ack(&mut self, handled: &[(String, Outcome)]) -> Result<(), SourceError> {
         for (key, _) in handled {
             self.ack_one(key)?;
+            self.in_flight.remove(key);
         }
         Ok(())
+    }
+
+    fn rewind(&mut self) {
+        self.in_flight.clear();
     }
 
     async fn wait(&mut self) -> Result<(), SourceError> {
@@ -186,6 +200,23 @@ mod tests {
         let batch = source.fetch().await.expect("fetch");
         assert_eq!(keys(&batch), ["1"]);
         assert_eq!(batch[0].bytes.len(), 5_000);
+    }
+
+    #[tokio::test]
+    async fn a_fetch_skips_the_mails_in_flight_until_they_are_acknowledged_or_rewound() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut source = maildir(dir.path(), 2, 1 << 20, 10_000);
+        for name in ["1", "2", "3", "4", "5"] {
+            deliver(dir.path(), name, 10);
+        }
+        assert_eq!(keys(&source.fetch().await.expect("fetch")), ["1", "2"]);
+        assert_eq!(keys(&source.fetch().await.expect("fetch")), ["3", "4"], "the batch ahead");
+        let acked = [("1".to_string(), Outcome::TicketCreated)];
+        source.ack(&acked).await.expect("ack");
+        assert_eq!(keys(&source.fetch().await.expect("fetch")), ["5"]);
+        assert!(source.fetch().await.expect("fetch").is_empty(), "everything is in flight");
+        source.rewind();
+        assert_eq!(keys(&source.fetch().await.expect("fetch")), ["2", "3"], "not acknowledged: fetched again");
     }
 
     #[tokio::test]

@@ -3,6 +3,13 @@
 //! acknowledge a mail only after the store committed it. A crash between the
 //! two leaves the mail in the source; the store recognises the key next time
 //! and the mail is only acknowledged.
+//!
+//! Fetching runs one batch ahead of acknowledging (the daemon fetches batch
+//! k+1 while the writer makes batch k durable), so a source remembers what
+//! it handed over and not yet acknowledged — its in-flight window — and
+//! never hands it over twice in one pass. [`Source::rewind`] forgets that
+//! window at the start of a pass, as a reconnect does: what was not
+//! acknowledged is fetched again, and the store recognises what it holds.
 
 pub mod any;
 pub mod imap;
@@ -80,12 +87,18 @@ pub trait Source: Send {
     /// The name the store records mails under; stable across restarts.
     fn name(&self) -> &str;
 
-    /// The next batch of waiting mails, oldest first; empty when none waits.
+    /// The next batch of waiting mails, oldest first, leaving out those
+    /// already fetched and not yet acknowledged; empty when none waits.
     fn fetch(&mut self) -> impl Future<Output = Result<Vec<RawMessage>, SourceError>> + Send;
 
     /// Marks mails as handled so they are not fetched again; called once per
     /// batch, after the store made the batch durable.
     fn ack(&mut self, handled: &[(String, Outcome)]) -> impl Future<Output = Result<(), SourceError>> + Send;
+
+    /// Forgets the in-flight window: the next fetch starts again from the
+    /// last acknowledged mail. Called at the start of each pass, so that a
+    /// mail left for a retry (not acknowledged) is tried once per pass.
+    fn rewind(&mut self);
 
     /// Returns when new mail may be waiting: an IDLE push, or the poll interval.
     fn wait(&mut self) -> impl Future<Output = Result<(), SourceError>> + Send;

@@ -15,6 +15,7 @@ mod corpus;
 mod daemon;
 mod digest;
 mod doors;
+mod fetch_ahead;
 mod group_commit;
 mod hostile;
 mod imap;
