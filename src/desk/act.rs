@@ -77,7 +77,7 @@ pub enum ActError {
 pub fn plan(facts: &TicketFacts, act: &Act, config: &Config) -> Result<Plan, ActError> {
     let who = &act.author.address;
     let allowed = match act.role {
-        Role::Requester => facts.requester == *who,
+        Role::Requester => facts.role_of(who) == Some(Role::Requester),
         Role::Observer => facts.role_of(who) == Some(Role::Observer),
         Role::Technician => config.is_technician(who),
     };

@@ -177,7 +177,7 @@ impl Intake {
         // A configured technician acts as one on every ticket, even one they
         // only observe since an escalation; the requester of a ticket is its
         // requester even when they are a technician.
-        let role = if facts.requester == from.address {
+        let role = if facts.requester.eq_ignore_ascii_case(&from.address) {
             Some(Role::Requester)
         } else if self.config.is_technician(&from.address) {
             Some(Role::Technician)

@@ -38,11 +38,15 @@ pub struct TicketFacts {
 impl TicketFacts {
     /// The role `address` already plays on this ticket, if any.
     pub fn role_of(&self, address: &str) -> Option<Role> {
-        if self.requester == address {
+        // Addresses are stored lower-cased since they are parsed strictly;
+        // a record from before that may not be, and a person is the same
+        // person whatever the case their client wrote.
+        let same = |a: &String| a.eq_ignore_ascii_case(address);
+        if same(&self.requester) {
             Some(Role::Requester)
-        } else if self.technicians.iter().any(|t| t == address) {
+        } else if self.technicians.iter().any(same) {
             Some(Role::Technician)
-        } else if self.observers.iter().any(|o| o == address) {
+        } else if self.observers.iter().any(same) {
             Some(Role::Observer)
         } else {
             None
@@ -193,7 +197,9 @@ pub fn requester_answer(
     match action {
         Some(RequesterAction::Accept) if solved => accept(said),
         Some(RequesterAction::Reject) if solved => reject(said),
-        Some(RequesterAction::Cancel) if !facts.status.is_finished() && facts.requester == author.address => {
+        Some(RequesterAction::Cancel)
+            if !facts.status.is_finished() && facts.requester.eq_ignore_ascii_case(&author.address) =>
+        {
             answer(vec![Change::Status(Status::Cancelled)], said, Notice::StatusChanged { previous: facts.status })
         }
         // "Merci, ça fonctionne !" accepts; any other answer to a solution
@@ -236,6 +242,36 @@ fn followup_plan(facts: &TicketFacts, role: Role, text: &str) -> Plan {
 fn without_first_word(text: &str) -> String {
     let rest = text.split_once(char::is_whitespace).map_or("", |(_, rest)| rest);
     rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ':' | '!' | ';')).to_string()
+}
+
+#[cfg(test)]
+mod facts_tests {
+    use super::*;
+
+    #[test]
+    fn a_person_plays_their_role_whatever_the_case_of_their_address() {
+        let facts = TicketFacts {
+            id: 1,
+            status: Status::Assigned,
+            requester: "Secretariat@Clg-Moulin.fr".into(),
+            observers: vec!["marie.dupont@ac-exemple.fr".into()],
+            technicians: vec!["alice.martin@ac-exemple.fr".into()],
+            assigned_groups: Vec::new(),
+            observer_groups: Vec::new(),
+            urgency: 3,
+            impact: 3,
+            solver: None,
+        };
+        let cases = [
+            ("secretariat@clg-moulin.fr", Some(Role::Requester)),
+            ("MARIE.DUPONT@ac-exemple.fr", Some(Role::Observer)),
+            ("Alice.Martin@AC-EXEMPLE.FR", Some(Role::Technician)),
+            ("jean@ac-exemple.fr", None),
+        ];
+        for (address, role) in cases {
+            assert_eq!(facts.role_of(address), role, "{address}");
+        }
+    }
 }
 
 #[cfg(test)]
