@@ -8,13 +8,13 @@
 //! tickets; every page passes axe-core with no serious or critical
 //! violation, and the requester's page is photographed for the README.
 
-use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mailgate::web::token::{Key, Purpose};
 
 use crate::support::browser::Browser;
+use crate::support::http::{Answer, http};
 use crate::support::{Install, free_port, mail};
 
 pub(crate) const REQUESTER: &str = "secretariat@clg-moulin.ac-exemple.fr";
@@ -143,38 +143,6 @@ impl Site {
             ),
         )
     }
-}
-
-/// An HTTP answer: status, headers (names lower-cased), body.
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    headers: Vec<(String, String)>,
-    pub(crate) body: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-}
-
-/// One request on its own connection (the client side of HTTP/1.1, enough
-/// to see headers exactly as sent).
-fn http(port: u16, request: &str) -> Answer {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Answer { status, headers, body: body.to_string() }
 }
 
 /// HTML as a browser reads its attributes (minijinja escapes `/`).

@@ -39,7 +39,7 @@ fn the_mailed_link_signs_in_once_and_only_by_its_button() {
 #[test]
 fn no_session_an_expired_one_or_a_requesters_link_opens_no_staff_page_and_forms_need_their_field() {
     let site = staff_site();
-    let to_signin = |answer: crate::web_staff_site::Answer| {
+    let to_signin = |answer: crate::support::http::Answer| {
         answer.status == 303 && answer.header("location").is_some_and(|l| l.ends_with("/staff/signin"))
     };
     assert!(to_signin(site.get("/staff", "")), "no cookie");

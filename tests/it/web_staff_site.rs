@@ -3,10 +3,10 @@
 //! exactly as a technician does it (the form, then the link of the mail
 //! the file transport wrote into the outbox, then its button).
 
-use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::http::{Answer, http};
 use crate::support::{Install, free_port, mail};
 
 pub const REQUESTER: &str = "secretariat@clg-moulin.ac-exemple.fr";
@@ -207,33 +207,4 @@ pub fn field(html: &str, name: &str) -> String {
 /// The value of field `name` in the first form after `marker` in `html`.
 pub fn field_after(html: &str, marker: &str, name: &str) -> String {
     field(html.split_once(marker).unwrap_or_else(|| panic!("no {marker}")).1, name)
-}
-
-pub struct Answer {
-    pub status: u16,
-    headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-}
-
-fn http(port: u16, request: &str) -> Answer {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Answer { status, headers, body: body.to_string() }
 }

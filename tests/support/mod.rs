@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod dovecot;
+pub mod http;
 pub mod postfix;
 
 use std::io::Write;
