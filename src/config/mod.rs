@@ -13,6 +13,7 @@ mod notifications;
 mod raw;
 mod rules;
 mod secret;
+mod service;
 mod show;
 mod sources;
 mod trust;
@@ -33,6 +34,7 @@ pub use notifications::{
 use raw::RawConfig;
 pub use rules::{Actions, Conditions, ObserverTarget, Pattern, Rule};
 pub use secret::{Secret, SecretSource};
+pub use service::{Limits, Logging, MetricsConfig};
 pub use sources::{ImapConfig, MaildirConfig, SourceConfig};
 pub use trust::{EvidenceKind, Trust, TrustMode};
 pub use web::{DEFAULT_LINK_DAYS, WebConfig};
@@ -86,18 +88,6 @@ pub struct IntakePolicy {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Limits {
-    pub max_message_bytes: u64,
-    pub max_attachment_bytes: u64,
-    pub max_observers: usize,
-    /// Files one web form (a followup, an answer) may carry.
-    pub max_web_files: usize,
-    /// The work budget of reading one mail (parsing, HTML to text), in
-    /// seconds; past it the mail is recorded as refused.
-    pub max_read_seconds: u64,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
 pub struct TicketPolicy {
     pub reopen_on_reply: bool,
     pub followup_policy: FollowupPolicy,
@@ -127,30 +117,6 @@ pub struct Technician {
     pub name: String,
     /// May open the operators' web pages (journal, outbox, health).
     pub admin: bool,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Logging {
-    pub level: String,
-    pub format: String,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MetricsConfig {
-    pub listen: std::net::SocketAddr,
-    /// How long a source that worked before may keep failing before
-    /// /healthz answers 503 (a server restart should not page anyone).
-    pub unhealthy_after_seconds: u64,
-    /// How long a source may take to connect the first time before
-    /// /healthz answers 503 for it.
-    pub start_grace_seconds: u64,
-}
-
-impl MetricsConfig {
-    /// The thresholds when there is no `[metrics]` section: they still
-    /// shape the status line systemd shows.
-    pub const DEFAULT_UNHEALTHY_AFTER_SECONDS: u64 = 300;
-    pub const DEFAULT_START_GRACE_SECONDS: u64 = 30;
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -347,22 +313,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         other => return Err(invalid("institution.language", format!("expected \"fr\" or \"en\", got \"{other}\""))),
     };
 
-    let limits = Limits {
-        max_message_bytes: raw.limits.max_message_bytes.unwrap_or(30 * 1024 * 1024),
-        max_attachment_bytes: raw.limits.max_attachment_bytes.unwrap_or(20 * 1024 * 1024),
-        max_observers: raw.limits.max_observers.unwrap_or(50),
-        max_web_files: raw.limits.max_web_files.unwrap_or(20),
-        max_read_seconds: raw.limits.max_read_seconds.unwrap_or(10),
-    };
-    if limits.max_read_seconds == 0 {
-        return Err(invalid("limits.max_read_seconds", "expected a number of seconds above 0".into()));
-    }
-    if !(1..=1000).contains(&limits.max_web_files) {
-        return Err(invalid("limits.max_web_files", format!("expected 1 to 1000, got {}", limits.max_web_files)));
-    }
-    if limits.max_message_bytes < 1024 {
-        return Err(invalid("limits.max_message_bytes", "expected at least 1024 bytes".into()));
-    }
+    let limits = service::validate_limits(&raw.limits).map_err(|(k, m)| invalid(&k, m))?;
 
     let notifications =
         notifications::validate(&raw.notifications, &resolve, &mut warnings).map_err(|(k, m)| invalid(&k, m))?;
@@ -398,48 +349,10 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
     let known = rules::Known { categories: &tickets.categories, groups: &groups, technicians: &technicians };
     let rules = rules::validate_rules(&raw.rules, &known).map_err(|(k, m)| invalid(&k, m))?;
 
-    let level = raw.logging.level.unwrap_or_else(|| "info".into());
-    if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
-        return Err(invalid(
-            "logging.level",
-            format!("expected one of error, warn, info, debug, trace, got \"{level}\""),
-        ));
-    }
-    let format = raw.logging.format.unwrap_or_else(|| "text".into());
-    if !["text", "json"].contains(&format.as_str()) {
-        return Err(invalid("logging.format", format!("expected \"text\" or \"json\", got \"{format}\"")));
-    }
-
+    let logging = service::validate_logging(&raw.logging).map_err(|(k, m)| invalid(&k, m))?;
     let metrics = match &raw.metrics {
         None => None,
-        Some(m) => {
-            let text = m.listen.as_deref().unwrap_or("127.0.0.1:9187");
-            let listen: std::net::SocketAddr = text.parse().map_err(|_| {
-                invalid(
-                    "metrics.listen",
-                    format!("expected an address and port such as \"127.0.0.1:9187\", got \"{text}\""),
-                )
-            })?;
-            if !listen.ip().is_loopback() {
-                warnings.push(format!(
-                    "metrics.listen = \"{listen}\" is reachable from the network; the counts it shows are not secret, but keep it behind a firewall"
-                ));
-            }
-            let unhealthy_after_seconds =
-                m.unhealthy_after_seconds.unwrap_or(MetricsConfig::DEFAULT_UNHEALTHY_AFTER_SECONDS);
-            let start_grace_seconds = m.start_grace_seconds.unwrap_or(MetricsConfig::DEFAULT_START_GRACE_SECONDS);
-            for (key, value) in
-                [("unhealthy_after_seconds", unhealthy_after_seconds), ("start_grace_seconds", start_grace_seconds)]
-            {
-                if !(1..=86_400).contains(&value) {
-                    return Err(invalid(
-                        &format!("metrics.{key}"),
-                        format!("expected 1 to 86400 seconds, got {value}"),
-                    ));
-                }
-            }
-            Some(MetricsConfig { listen, unhealthy_after_seconds, start_grace_seconds })
-        }
+        Some(m) => Some(service::validate_metrics(m, &mut warnings).map_err(|(k, m)| invalid(&k, m))?),
     };
 
     let trust = trust::validate(raw.trust, limits.max_read_seconds).map_err(|(k, m)| invalid(&k, m))?;
@@ -472,7 +385,7 @@ fn validate(raw: RawConfig, file: &Path, base: &Path) -> Result<Config, ConfigEr
         entities,
         groups,
         rules,
-        logging: Logging { level, format },
+        logging,
         metrics,
         trust,
         staff_web: web_staff::validate(raw.staff_web).map_err(|(k, m)| invalid(&k, m))?,
