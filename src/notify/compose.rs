@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use minijinja::{Value, context};
+use minijinja::Value;
 use serde::Serialize;
 
 use super::bounds::{self, MAX_NAME_CHARS, MAX_TITLE_CHARS};
@@ -14,14 +14,15 @@ use super::digest::StaffMember;
 use super::recipients::{Audience, GroupAudience, recipients};
 use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger, story};
 
+mod links;
 mod sample;
 use crate::config::Config;
 use crate::intake::thread::MessageIds;
 use crate::lifecycle::Assignee;
 use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{SEPARATOR_EN, SEPARATOR_FR};
-use crate::store::OutboxRow;
 use crate::ticket::{Event, Language, Role, display_number, level_label};
+use links::TicketLinks;
 pub(crate) use sample::sample_context;
 
 /// Everything needed to compose notifications, prepared once per configuration.
@@ -133,54 +134,6 @@ impl Notifier {
             bounds::one_line(&ticket.title, MAX_TITLE_CHARS)
         );
         subject.split(|c: char| c.is_control()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
-    }
-
-    /// The link of `ticket` in a mail to `recipient` composed at `at`: a
-    /// personal one with `[web]`, GLPI's with `ticket_url`, else none ("").
-    pub fn ticket_url(&self, ticket: crate::ticket::TicketId, recipient: &str, at: &str) -> String {
-        match &self.links {
-            TicketLinks::Personal(links) => links.ticket(ticket, recipient, at),
-            TicketLinks::Glpi(url) => url.replace("{id}", &ticket.to_string()),
-            TicketLinks::None => String::new(),
-        }
-    }
-
-    /// The link that is the same in every recipient's mail (GLPI's), or "".
-    fn shared_url(&self, ticket: crate::ticket::TicketId) -> String {
-        match &self.links {
-            TicketLinks::Glpi(url) => url.replace("{id}", &ticket.to_string()),
-            TicketLinks::Personal(_) | TicketLinks::None => String::new(),
-        }
-    }
-
-    /// « Mes demandes » for `address`, when the pages are served.
-    pub fn mine_url(&self, address: &str, at: &str) -> Option<String> {
-        match &self.links {
-            TicketLinks::Personal(links) => Some(links.mine(address, at)),
-            _ => None,
-        }
-    }
-
-    /// The HTML alternative of a queued notification: the layout around its
-    /// text, with the ticket link as a button. A digest, about many
-    /// tickets, has no button: `ticket` and `url` are none.
-    pub fn html(&self, row: &OutboxRow) -> String {
-        let separator = self.separator();
-        let text = row.body_text.strip_prefix(separator).unwrap_or(&row.body_text).trim_start();
-        let none = Value::from(());
-        self.templates.render_html(&context! {
-            text,
-            separator,
-            subject => &row.subject,
-            url => row
-                .ticket_id
-                .map(|t| self.ticket_url(t, &row.recipient, &row.created_at))
-                .filter(|u| !u.is_empty())
-                .map_or(none.clone(), Value::from),
-            tag => &self.tag,
-            language => self.language.code(),
-            ticket => row.ticket_id.map_or(none, |t| context! { number => display_number(t) }),
-        })
     }
 
     /// The label people read for a group name ("Référents LSU").
@@ -385,29 +338,6 @@ impl Notifier {
             errors: &trigger.errors,
             auto_close_days: self.auto_close_days,
             automatic: trigger.author.address.eq_ignore_ascii_case(&self.own_address),
-        })
-    }
-}
-
-/// Where the notifications' links lead.
-pub(super) enum TicketLinks {
-    /// mailgate's own pages: one signed link per recipient.
-    Personal(crate::web::links::Links),
-    /// GLPI's page (`institution.ticket_url`), the same for everyone.
-    Glpi(String),
-    /// No link: the mails read well without one.
-    None,
-}
-
-impl TicketLinks {
-    fn new(config: &Config) -> Result<TicketLinks, TemplateError> {
-        Ok(match (&config.web, &config.institution.ticket_url) {
-            (Some(web), _) => {
-                let key = crate::web::links::load_or_create_key(&web.secret_file)?;
-                TicketLinks::Personal(crate::web::links::Links::new(web, key))
-            }
-            (None, Some(url)) => TicketLinks::Glpi(url.clone()),
-            (None, None) => TicketLinks::None,
         })
     }
 }
