@@ -379,11 +379,15 @@ fn sigterm_ends_the_daemon_within_seconds_while_a_source_waits_on_a_silent_serve
         if let Some(status) = daemon.try_wait().expect("wait") {
             break status;
         }
-        assert!(asked.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM:\n{}", log(&install));
+        assert!(asked.elapsed() < Duration::from_secs(60), "still running 60 s after SIGTERM:\n{}", log(&install));
         std::thread::park_timeout(Duration::from_millis(20));
     };
     let took = asked.elapsed();
     assert!(status.success(), "exit {status:?}: {}", log(&install));
-    assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+    // The source waits on a command timeout of 600 s: stopping well within
+    // systemd's stop timeout (90 s) shows the wait was cut, not waited out.
+    // (It takes about 40 ms; the margin is for a loaded 2-core CI machine,
+    // where this once took over 5 s.)
+    assert!(took < Duration::from_secs(30), "stopped in {took:?}");
     assert!(log(&install).contains("mailgate stopped"));
 }
