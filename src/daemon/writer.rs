@@ -24,7 +24,6 @@ use crate::desk::QueuedDigest;
 use crate::desk::{Act, Acted};
 use crate::intake::Intake;
 use crate::mail::Mailbox;
-use crate::news::Notification;
 use crate::notify::Notifier;
 use crate::notify::link_mail::LinkKind;
 use crate::pipeline::{Pipeline, PipelineError, Processed, Read, read};
@@ -64,10 +63,6 @@ enum Job {
     /// A notification composed elsewhere (a personal link), queued durably.
     QueueLink {
         link: Box<LinkRequest>,
-        reply: oneshot::Sender<Result<i64, PipelineError>>,
-    },
-    Queue {
-        notification: Box<Notification>,
         reply: oneshot::Sender<Result<i64, PipelineError>>,
     },
     /// A write of the staff pages that is no ticket's life cycle (sign-in
@@ -175,13 +170,6 @@ impl Writer {
                         }
                         Job::QueueLink { link, reply } => {
                             let result = pipeline.queue_link(&link.to, &link.url, link.kind, &link.valid_for);
-                            if result.is_ok() {
-                                committed.notify_one();
-                            }
-                            let _ = reply.send(result);
-                        }
-                        Job::Queue { notification, reply } => {
-                            let result = pipeline.queue_notification(&notification);
                             if result.is_ok() {
                                 committed.notify_one();
                             }
@@ -363,14 +351,6 @@ impl DeskHandle {
             wake
         });
         self.jobs.send(Job::Staff { work }).await.map_err(|_| WriterError::Stopped)?;
-        Ok(answer.await.map_err(|_| WriterError::Stopped)??)
-    }
-
-    /// Queues a composed notification (to a plain address only); returns its outbox row.
-    pub async fn queue_notification(&self, notification: Notification) -> Result<i64, WriterError> {
-        let (reply, answer) = oneshot::channel();
-        let job = Job::Queue { notification: Box::new(notification), reply };
-        self.jobs.send(job).await.map_err(|_| WriterError::Stopped)?;
         Ok(answer.await.map_err(|_| WriterError::Stopped)??)
     }
 }

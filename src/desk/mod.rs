@@ -18,7 +18,7 @@ pub use mail::{Applied, record_mail};
 
 use time::OffsetDateTime;
 
-use crate::lifecycle::{self, Plan};
+use crate::lifecycle::{self, Change, Plan};
 use crate::mail::{Attachment, Mailbox};
 use crate::notify::digest;
 use crate::notify::{Notifier, Trigger};
@@ -72,8 +72,7 @@ pub fn apply_reply(tx: &Tx<'_>, r: &Reply<'_>, notifier: &Notifier) -> Result<Re
     };
     tx.add_attachments(ticket, followup, r.message_row, r.files)?;
     let context = ChangeContext { ticket, author: r.author, at, text: &plan.text, followup };
-    let changes = lifecycle::settle_waiting_solution(tx.ticket_status(ticket)?, &plan.changes);
-    tx.apply_changes(&context, &changes)?;
+    tx.apply_changes(&context, &settled(tx, ticket, &plan.changes)?)?;
     tx.touch(ticket, at)?;
     if let Some(message_row) = r.message_row {
         tx.set_message_ticket(message_row, ticket)?;
@@ -117,6 +116,17 @@ pub fn notify(
     Ok(kept.len())
 }
 
+/// `changes` with a waiting solution settled where they leave « Résolu »
+/// ([`lifecycle::settle_waiting_solution`]). Only a status change can, so
+/// only then is the ticket's status read: a plain followup costs no query.
+fn settled(tx: &Tx<'_>, ticket: TicketId, changes: &[Change]) -> Result<Vec<Change>, StoreError> {
+    if changes.iter().any(|c| matches!(c, Change::Status(_))) {
+        Ok(lifecycle::settle_waiting_solution(tx.ticket_status(ticket)?, changes))
+    } else {
+        Ok(changes.to_vec())
+    }
+}
+
 /// Closes the tickets solved at or before `cutoff` and still waiting for
 /// their requester (`at` is now), each in its own savepoint; a ticket that
 /// cannot be closed is logged and left for the next pass.
@@ -134,8 +144,7 @@ pub fn close_unanswered(
     let done = store.write_each(Door::Timer, &due, |tx, ticket| {
         let close = effects::auto_close(&own, notifier.auto_close_reason(), notifier.thread_root(ticket));
         let context = ChangeContext { ticket, author: &own, at, text: "", followup: None };
-        let changes = lifecycle::settle_waiting_solution(tx.ticket_status(ticket)?, &close.changes);
-        tx.apply_changes(&context, &changes)?;
+        tx.apply_changes(&context, &settled(tx, ticket, &close.changes)?)?;
         let h = &close.history;
         tx.history(ticket, at, &h.actor, h.action, &h.detail)?;
         notify(tx, notifier, ticket, std::slice::from_ref(&close.event), at)?;

@@ -4,10 +4,9 @@
 //! address the link was made for, and, like a refusal answer, names no
 //! ticket in its Message-ID, so that a reply to it opens nothing by itself.
 
-use minijinja::Value;
 use serde::Serialize;
 
-use super::{Notification, Notifier, Person};
+use super::{Notification, Notifier};
 use crate::mail::Mailbox;
 use crate::mail::parse::sha256_hex;
 use crate::ticket::{Event, Language, TicketId};
@@ -44,17 +43,6 @@ struct LinkForTemplate<'a> {
     ticket: String,
 }
 
-#[derive(Serialize)]
-struct LinkContext<'a> {
-    link: LinkForTemplate<'a>,
-    recipient: Person,
-    subject: &'a str,
-    separator: &'static str,
-    tag: &'a str,
-    institution: &'a str,
-    language: &'static str,
-}
-
 impl Notifier {
     /// The mail carrying `url` to `to`; `valid_for` says how long it works.
     pub fn link_mail(&self, to: &Mailbox, url: &str, kind: LinkKind, valid_for: &str, at: &str) -> Notification {
@@ -66,33 +54,13 @@ impl Notifier {
             (Language::En, LinkKind::Mine) => format!("[{}] The link to your requests", self.tag),
             (Language::En, LinkKind::SignIn) => format!("[{}] Your sign-in link", self.tag),
         };
-        let separator = self.separator();
         let ticket = match kind {
             // In a sentence, a number reads without GLPI's zeros.
             LinkKind::Ticket(id) => id.to_string(),
             _ => String::new(),
         };
-        let context = Value::from_serialize(LinkContext {
-            link: LinkForTemplate { kind: kind.name(), url, valid_for, ticket },
-            recipient: Person::from(to),
-            subject: &subject,
-            separator,
-            tag: &self.tag,
-            institution: &self.entity,
-            language: self.language.code(),
-        });
-        let body = self.templates.render_text(Event::PersonalLink, &context);
+        let link = LinkForTemplate { kind: kind.name(), url, valid_for, ticket };
         let nonce = &sha256_hex(format!("link|{}|{}|{at}|{url}", kind.name(), to.address).as_bytes())[..16];
-        Notification {
-            ticket: None,
-            event: Event::PersonalLink,
-            recipient: to.address.clone(),
-            subject,
-            text: format!("{separator}\n\n{}\n", body.trim_end()),
-            message_id: self.ids.link(nonce),
-            in_reply_to: None,
-            references: Vec::new(),
-            attachments: Vec::new(),
-        }
+        self.one_off(Event::PersonalLink, to, subject, ("link", link), self.ids.link(nonce))
     }
 }

@@ -9,6 +9,7 @@ pub mod bounds;
 pub mod compose;
 pub mod digest;
 pub mod link_mail;
+mod one_off;
 pub mod recipients;
 pub mod refusal;
 pub mod sender;

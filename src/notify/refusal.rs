@@ -5,11 +5,10 @@
 //! so a reply to it is a mail like any other. The once-a-day bound is the
 //! desk's (`desk::record_mail`, through the store), which knows what was sent.
 
-use minijinja::Value;
 use serde::Serialize;
 
 use super::bounds::{self, MAX_NAME_CHARS, MAX_TITLE_CHARS};
-use super::{Notification, Notifier, Person};
+use super::{Notification, Notifier};
 use crate::intake::RefusalNotice;
 use crate::mail::Mailbox;
 use crate::mail::parse::sha256_hex;
@@ -24,17 +23,6 @@ struct RefusalForTemplate {
     limit: String,
     /// The refused mail's subject, bounded.
     subject: String,
-}
-
-#[derive(Serialize)]
-struct RefusalContext<'a> {
-    refusal: RefusalForTemplate,
-    recipient: Person,
-    subject: &'a str,
-    separator: &'static str,
-    tag: &'a str,
-    institution: &'a str,
-    language: &'static str,
 }
 
 impl Notifier {
@@ -53,35 +41,15 @@ impl Notifier {
             Language::Fr => format!("[{}] Votre message n'a pas été pris en compte", self.tag),
             Language::En => format!("[{}] Your message was not taken", self.tag),
         };
-        let separator = self.separator();
-        let context = Value::from_serialize(RefusalContext {
-            refusal: RefusalForTemplate {
-                kind,
-                filename,
-                size,
-                limit,
-                subject: bounds::one_line(original_subject, MAX_TITLE_CHARS),
-            },
-            recipient: Person::from(to),
-            subject: &subject,
-            separator,
-            tag: &self.tag,
-            institution: &self.entity,
-            language: self.language.code(),
-        });
-        let body = self.templates.render_text(Event::RefusalReply, &context);
+        let refusal = RefusalForTemplate {
+            kind,
+            filename,
+            size,
+            limit,
+            subject: bounds::one_line(original_subject, MAX_TITLE_CHARS),
+        };
         let nonce = &sha256_hex(format!("refusal|{}|{at}|{}", to.address, std::process::id()).as_bytes())[..16];
-        Notification {
-            ticket: None,
-            event: Event::RefusalReply,
-            recipient: to.address.clone(),
-            subject,
-            text: format!("{separator}\n\n{}\n", body.trim_end()),
-            message_id: self.ids.refusal(nonce),
-            in_reply_to: None,
-            references: Vec::new(),
-            attachments: Vec::new(),
-        }
+        self.one_off(Event::RefusalReply, to, subject, ("refusal", refusal), self.ids.refusal(nonce))
     }
 }
 

@@ -45,14 +45,7 @@ fn no_session_an_expired_one_or_a_requesters_link_opens_no_staff_page_and_forms_
     assert!(to_signin(site.get("/staff", "")), "no cookie");
     assert!(to_signin(site.get("/staff/ticket/1", "mailgate_staff=0000")), "a made-up cookie");
     // A requester's personal link, as mailed to them: it is no session.
-    let requester_link = site
-        .install
-        .notifications()
-        .iter()
-        .filter(|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(REQUESTER))
-        .filter_map(|m| m.body_text(0).map(|t| t.into_owned()))
-        .find_map(|t| Some(t[t.find("?k=")?..].split_whitespace().next()?.to_string()))
-        .expect("a personal link in the acknowledgement");
+    let requester_link = site.requester_link_query();
     assert!(to_signin(site.get(&format!("/staff/ticket/1{requester_link}"), "")), "a requester's link");
     assert_eq!(site.post("/staff/ticket/1/act", "", "action=take").status, 403, "a form without a session");
 

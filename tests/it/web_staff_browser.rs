@@ -36,17 +36,18 @@ fn a_technician_signs_in_by_mail_takes_answers_escalates_and_solves_a_ticket_in_
         let html = || async { c.source().await.expect("page source") };
         // A click on a form's button loads the next page: wait for what it
         // must show rather than for a time.
-        let wait_text = |css: &'static str, needle: &'static str| async move {
-            let deadline = std::time::Instant::now() + Duration::from_secs(30);
-            loop {
-                if let Ok(e) = c.find(Locator::Css(css)).await
-                    && e.text().await.is_ok_and(|t| t.contains(needle))
-                {
-                    return;
-                }
-                assert!(std::time::Instant::now() < deadline, "{css} never showed {needle:?}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+        let wait_text = |on: &'static str, needle: &'static str| async move {
+            // `h1` or `#id`, holding `needle`: WebDriver's own wait.
+            let node = match on.strip_prefix('#') {
+                Some(id) => format!("//*[@id='{id}']"),
+                None => format!("//{on}"),
+            };
+            let xpath = format!("{node}[contains(., '{needle}')]");
+            c.wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::XPath(&xpath))
+                .await
+                .unwrap_or_else(|e| panic!("{on} never showed {needle:?}: {e}"));
         };
         let check = |page: &'static str| {
             let browser = &browser;

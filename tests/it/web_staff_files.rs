@@ -3,7 +3,7 @@
 //! only through its own ticket; the answer is the requester's route's (an
 //! attachment, bytes unless a safe image).
 
-use crate::web_staff_site::{BRUNO, REQUESTER, field_after, staff_site};
+use crate::web_staff_site::{BRUNO, field_after, staff_site};
 
 const NOTE: &[u8] = b"Mot de passe du compte de service : voir le coffre, entree 12.";
 
@@ -56,14 +56,7 @@ fn a_technician_downloads_a_private_notes_file_and_nobody_else_does() {
     assert!(!elsewhere.body.contains("coffre") && !elsewhere.body.contains("coffre.txt"), "shows nothing of it");
 
     // The requester's own route still hides a private note's file.
-    let requester_link = site
-        .install
-        .notifications()
-        .iter()
-        .filter(|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(REQUESTER))
-        .filter_map(|m| m.body_text(0).map(|t| t.into_owned()))
-        .find_map(|t| Some(t[t.find("?k=")?..].split_whitespace().next()?.to_string()))
-        .expect("a personal link in the acknowledgement");
+    let requester_link = site.requester_link_query();
     let by_requester = site.get(&format!("/ticket/1/file/{file}{requester_link}"), "");
     assert_eq!(by_requester.status, 403, "a private note's file is not the requester's");
 }

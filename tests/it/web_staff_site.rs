@@ -127,6 +127,17 @@ impl StaffSite {
     }
 
     /// Signs `address` in through the form and the mailed link; the cookie.
+    /// The query part (`?k=…`) of the personal link mailed to REQUESTER.
+    pub fn requester_link_query(&self) -> String {
+        self.install
+            .notifications()
+            .iter()
+            .filter(|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(REQUESTER))
+            .filter_map(|m| m.body_text(0).map(|t| t.into_owned()))
+            .find_map(|t| Some(t[t.find("?k=")?..].split_whitespace().next()?.to_string()))
+            .expect("a personal link in the acknowledgement")
+    }
+
     pub fn sign_in(&self, address: &str) -> String {
         let seen = self.signin_links(address);
         let page = self.get("/staff/signin", "");

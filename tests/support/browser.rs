@@ -6,8 +6,8 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
 
@@ -22,18 +22,19 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium of `width` × `height`.
     pub async fn start(width: u32, height: u32) -> Browser {
         let port = super::free_port();
-        let driver = Command::new("chromedriver")
+        let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver (scripts/install-test-deps installs chromium-driver)");
+        // It says when it listens; it exits (end of its output) if it cannot.
+        let mut lines = BufReader::new(driver.stdout.take().expect("chromedriver's output")).lines();
+        let started = lines.by_ref().map_while(Result::ok).any(|l| l.contains("started successfully"));
+        assert!(started, "chromedriver did not start on port {port}");
+        // The rest of its output is read and dropped, so that it never blocks on it.
+        std::thread::spawn(move || lines.for_each(drop));
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on {port} within 30 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
         let mut caps = serde_json::Map::new();
         // A window is at least 500 px wide: a phone's screen is emulated.
         let mut options = serde_json::json!({
