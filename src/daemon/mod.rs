@@ -162,6 +162,7 @@ impl Daemon {
     /// still run.
     pub async fn once(&mut self) -> Result<PassReport, DaemonError> {
         let started = std::time::Instant::now();
+        let written_before = disk_writes();
         let never = CancellationToken::new();
         let mut report = PassReport::default();
         for source in &self.config.sources {
@@ -184,12 +185,17 @@ impl Daemon {
         report.closed = self.writer.close_unanswered_solutions().await?;
         report.digests = self.writer.queue_digests().await?.len();
         let intake_time = started.elapsed();
+        let written_by_intake = disk_writes();
         report.outbox = self.drain_outbox().await?;
+        let written_by_all = disk_writes();
+        let since = |from: Option<u64>, to: Option<u64>| Some(to?.saturating_sub(from?));
         tracing::info!(
             recorded = report.recorded(),
             intake_ms = intake_time.as_millis() as u64,
+            intake_written_bytes = since(written_before, written_by_intake),
             notifications = report.outbox.sent,
             outbox_ms = (started.elapsed() - intake_time).as_millis() as u64,
+            outbox_written_bytes = since(written_by_intake, written_by_all),
             "pass done"
         );
         Ok(report)
@@ -288,4 +294,15 @@ fn health_policy(config: &Config) -> HealthPolicy {
         None => (MetricsConfig::DEFAULT_START_GRACE_SECONDS, MetricsConfig::DEFAULT_UNHEALTHY_AFTER_SECONDS),
     };
     HealthPolicy { start_grace: Duration::from_secs(grace), unhealthy_after: Duration::from_secs(after) }
+}
+
+/// What this process has caused to be written to disk so far (Linux's
+/// `/proc/self/io`: `write_bytes` less `cancelled_write_bytes`), for the
+/// pass report of `run --once`; None where the kernel does not say.
+fn disk_writes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        io.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
+    };
+    Some(field("write_bytes")?.saturating_sub(field("cancelled_write_bytes").unwrap_or(0)))
 }
