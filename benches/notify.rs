@@ -68,6 +68,7 @@ fn row(text: String) -> OutboxRow {
         references: vec!["r1@ac-exemple.fr".into(), "mailgate.1@ac-exemple.fr".into()],
         released: false,
         lease_until: None,
+        personal_link: false,
     }
 }
 

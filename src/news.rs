@@ -2,7 +2,10 @@
 //! reads and writes it) and [`crate::notify`] (which composes it): the ticket
 //! as a notification describes it, the people, files and earlier followups it
 //! names, and a finished notification for the outbox. No behaviour lives
-//! here beyond trivial accessors, so that neither side depends on the other.
+//! here beyond trivial accessors and the stored form of a notification's text,
+//! so that neither side depends on the other.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -92,6 +95,31 @@ pub struct Notification {
     /// The files (rows of `attachments`) this notification carries, attached
     /// when it is sent; empty when there are none or they are only listed.
     pub attachments: Vec<i64>,
+    /// The recipient's own link to the ticket's page, when `text` carries
+    /// one: the outbox stores it as [`LINK_MARKER`] (see
+    /// [`Notification::shared_text`]).
+    pub link: Option<String>,
+}
+
+/// Stands for the recipient's personal link in a stored notification text,
+/// so that recipients of one event who get the same words share one stored
+/// body. The link is made again from the ticket, the address and the row's
+/// time when the mail is sent (as the HTML alternative's button always was).
+/// A control character no template writes; a text that holds it anyway
+/// (someone's words) is stored whole instead.
+pub const LINK_MARKER: &str = "\u{1}link\u{1}";
+
+impl Notification {
+    /// The text as the outbox stores it, and whether it holds
+    /// [`LINK_MARKER`]s to replace by the recipient's link when sending.
+    pub fn shared_text(&self) -> (Cow<'_, str>, bool) {
+        match &self.link {
+            Some(link) if !link.is_empty() && !self.text.contains(LINK_MARKER) && self.text.contains(link.as_str()) => {
+                (Cow::Owned(self.text.replace(link.as_str(), LINK_MARKER)), true)
+            }
+            _ => (Cow::Borrowed(&self.text), false),
+        }
+    }
 }
 
 /// An open ticket (not solved, closed or cancelled) as the digest reads it.
@@ -109,4 +137,54 @@ pub struct OpenTicket {
     pub technicians: Vec<String>,
     /// Names of the groups in charge (not the observer groups).
     pub assigned_groups: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notification(text: &str, link: Option<&str>) -> Notification {
+        Notification {
+            ticket: Some(1),
+            event: Event::TicketNewStaff,
+            recipient: "jean.martin@ac-exemple.fr".into(),
+            subject: "s".into(),
+            text: text.into(),
+            message_id: "m@ac-exemple.fr".into(),
+            in_reply_to: None,
+            references: Vec::new(),
+            attachments: Vec::new(),
+            link: link.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_stored_text_holds_a_marker_for_the_personal_link_unless_it_cannot_be_told_apart() {
+        let m = LINK_MARKER;
+        let marked_already = format!("{m} https://s/t?k=A");
+        let table = [
+            (
+                "the link, twice",
+                "Voir https://s/t?k=A\nou https://s/t?k=A",
+                Some("https://s/t?k=A"),
+                format!("Voir {m}\nou {m}"),
+                true,
+            ),
+            ("no link", "Bonjour", None, "Bonjour".to_string(), false),
+            ("an empty link", "Bonjour", Some(""), "Bonjour".to_string(), false),
+            ("a link the text does not carry", "Bonjour", Some("https://s/t?k=A"), "Bonjour".to_string(), false),
+            (
+                "someone's words already hold the marker",
+                marked_already.as_str(),
+                Some("https://s/t?k=A"),
+                format!("{m} https://s/t?k=A"),
+                false,
+            ),
+        ];
+        for (case, text, link, stored, marked) in table {
+            let n = notification(text, link);
+            let (got, got_marked) = n.shared_text();
+            assert_eq!((got.as_ref(), got_marked), (stored.as_str(), marked), "{case}");
+        }
+    }
 }

@@ -265,6 +265,7 @@ mod tests {
             in_reply_to: None,
             references: Vec::new(),
             attachments: Vec::new(),
+            link: None,
         }
     }
 

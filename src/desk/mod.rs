@@ -110,9 +110,7 @@ pub fn notify(
             "notification not queued: its recipient is not a plain address"
         );
     }
-    for n in &kept {
-        tx.queue_notification(n, at)?;
-    }
+    tx.queue_notifications(&kept, at)?;
     Ok(kept.len())
 }
 

@@ -240,6 +240,8 @@ impl Notifier {
                     in_reply_to: in_reply_to.clone(),
                     references: references.clone(),
                     attachments: attachments.clone(),
+                    // A personal link (not GLPI's, the same for everyone).
+                    link: Some(own_url).filter(|u| !u.is_empty() && *u != url),
                 }
             })
             .collect()

@@ -42,6 +42,7 @@ impl Notifier {
             in_reply_to: None,
             references: Vec::new(),
             attachments: Vec::new(),
+            link: None,
         }
     }
 }

@@ -96,10 +96,18 @@ const ROUNDS: usize = 4;
 /// to) and still be covered.
 const LEASE_SLACK: Duration = Duration::from_secs(5);
 
+/// Results known within this long of each other are recorded in one
+/// transaction. Each transaction rewrites whole pages of the outbox and its
+/// indexes: recording a fast transport's sends one by one was most of what
+/// the database wrote per mail (bench/growth). A crash loses at most this
+/// long's records, and those notifications are sent again with their
+/// Message-ID, as a crash between a send and its record always did.
+const RECORD_WITHIN: Duration = Duration::from_millis(100);
+
 /// Sends every row due now and returns when none is due. Rows are claimed
-/// by batch, sent `concurrency` at a time, and each result is recorded as
-/// soon as it is known (grouped only when several arrive together), so a
-/// crash resends at most the messages that were in flight.
+/// by batch, sent `concurrency` at a time, and each result is recorded
+/// within [`RECORD_WITHIN`] of being known, so a crash resends at most the
+/// messages in flight or sent in that last moment.
 pub async fn drain<T: Transport>(
     store: &mut Store,
     transport: &T,
@@ -113,13 +121,23 @@ pub async fn drain<T: Transport>(
     let per_send = transport.lease();
     let batch = (concurrency * ROUNDS).min(BATCH);
     let files = &store.file_reader();
+    // The last results of a claim, recorded in the transaction of the next.
+    let mut unrecorded: Option<(String, Vec<(i64, Delivered)>)> = None;
     loop {
         let claimed_at = clock.now();
         // The k-th row waits for at most k / concurrency sends before its
         // own; the slack lets a send start a little late and still fit.
         let turn = |k: usize| per_send * u32::try_from(k / concurrency + 1).unwrap_or(u32::MAX) + LEASE_SLACK;
-        let (token, rows) = store
-            .claim_due(&crate::clock::rfc3339(claimed_at), batch, |k| crate::clock::rfc3339(claimed_at + turn(k)))?;
+        let earlier = unrecorded.take();
+        let (recorded, (token, rows)) = store.record_then_claim(
+            earlier.as_ref().map(|(token, known)| (token.as_str(), known.as_slice())),
+            &crate::clock::rfc3339(claimed_at),
+            batch,
+            |k| crate::clock::rfc3339(claimed_at + turn(k)),
+        )?;
+        if let Some((_, known)) = &earlier {
+            warn_if_lost(known.len(), recorded);
+        }
         if rows.is_empty() {
             return Ok(report);
         }
@@ -137,6 +155,7 @@ pub async fn drain<T: Transport>(
                 if clock.now() + per_send > deadline {
                     return (row, None);
                 }
+                let row = notifier.personalised(row);
                 let result = match super::transport::with_files(&row, files, notifier.html(&row), from) {
                     Ok(message) => transport.send(message).await,
                     Err(e) => Err(e),
@@ -145,26 +164,54 @@ pub async fn drain<T: Transport>(
             })
             .buffer_unordered(concurrency)
             .ready_chunks(BATCH);
-        while let Some(chunk) = results.next().await {
-            let outcomes: Vec<(i64, Delivered)> = chunk
-                .into_iter()
-                .map(|(row, result)| {
-                    let delivered = match result {
-                        Some(result) => outcome(&row, result, policy, clock, &mut report),
-                        None => Delivered::NotTried,
-                    };
-                    (row.id, delivered)
-                })
-                .collect();
-            let recorded = store.record_deliveries(&token, &outcomes)?;
-            if recorded < outcomes.len() {
-                tracing::warn!(
-                    lost = outcomes.len() - recorded,
-                    "outbox rows whose lease ran out before their result was recorded: \
-                     another sender took them; raise timeout_seconds if the server is that slow"
-                );
-            }
+        // Results known within RECORD_WITHIN of the first not yet recorded
+        // are recorded together.
+        let mut known: Vec<(i64, Delivered)> = Vec::new();
+        let mut first_known: Option<tokio::time::Instant> = None;
+        loop {
+            let next = match first_known {
+                None => results.next().await,
+                Some(at) => match tokio::time::timeout_at(at + RECORD_WITHIN, results.next()).await {
+                    Ok(next) => next,
+                    Err(_elapsed) => {
+                        record(store, &token, &mut known)?;
+                        first_known = None;
+                        continue;
+                    }
+                },
+            };
+            let Some(chunk) = next else { break };
+            known.extend(chunk.into_iter().map(|(row, result)| {
+                let delivered = match result {
+                    Some(result) => outcome(&row, result, policy, clock, &mut report),
+                    None => Delivered::NotTried,
+                };
+                (row.id, delivered)
+            }));
+            first_known.get_or_insert_with(tokio::time::Instant::now);
         }
+        unrecorded = Some((token, known));
+    }
+}
+
+/// Records (and empties) `known`, the results of rows claimed under `token`.
+fn record(store: &mut Store, token: &str, known: &mut Vec<(i64, Delivered)>) -> Result<(), StoreError> {
+    if known.is_empty() {
+        return Ok(());
+    }
+    let recorded = store.record_deliveries(token, known)?;
+    warn_if_lost(known.len(), recorded);
+    known.clear();
+    Ok(())
+}
+
+fn warn_if_lost(results: usize, recorded: usize) {
+    if recorded < results {
+        tracing::warn!(
+            lost = results - recorded,
+            "outbox rows whose lease ran out before their result was recorded: \
+             another sender took them; raise timeout_seconds if the server is that slow"
+        );
     }
 }
 

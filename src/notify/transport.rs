@@ -265,6 +265,7 @@ mod tests {
             references: vec!["mailgate.7@ac-exemple.fr".into()],
             released: false,
             lease_until: None,
+            personal_link: false,
         }
     }
 

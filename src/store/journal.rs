@@ -8,7 +8,7 @@ use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
 use super::messages::row_to_record;
-use super::outbox::{COLUMNS, row_to_outbox};
+use super::outbox::{COLUMNS, ROWS, row_to_outbox};
 use super::queues::{Page, PageRequest};
 use super::{MessageRecord, OutboxRow, OutboxState, Store, StoreError};
 use crate::intake::Outcome;
@@ -91,7 +91,7 @@ impl Store {
             .query_row([state], |r| r.get(0))?;
         let (limit, offset) = request.limit_offset();
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+            "SELECT {COLUMNS} FROM {ROWS} WHERE (?1 IS NULL OR state = ?1) ORDER BY outbox.id DESC LIMIT ?2 OFFSET ?3"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut page = Page::empty(request);

@@ -21,6 +21,7 @@ mod journal;
 mod messages;
 pub mod notification_files;
 mod outbox;
+mod outbox_lease;
 mod queues;
 mod rows;
 mod synthetic;
@@ -42,7 +43,8 @@ pub use counts::Counts;
 pub use dashboard::{Dashboard, DashboardSizes, DayFlow, DayRange, Scope, StatusCounts, last_days};
 pub use journal::{JournalFilter, MAX_HEADER_FIELDS, header_fields};
 pub use messages::MessageRecord;
-pub use outbox::{Delivered, OutboxRow, OutboxState};
+pub use outbox::{OutboxRow, OutboxState};
+pub use outbox_lease::Delivered;
 pub use queues::{Page, PageRequest, Queue, QueueOrder};
 pub use rows::Received;
 pub use synthetic::Synthetic;
@@ -70,6 +72,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_compressed.sql"),
     include_str!("migrations/0010_history_door.sql"),
     include_str!("migrations/0011_web_staff.sql"),
+    include_str!("migrations/0012_notification_bodies.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

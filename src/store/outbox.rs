@@ -2,18 +2,10 @@
 //! moves pending → sending → sent, or to failed with the server's answer.
 //! `sending` is written before the transport is called and `sent` after, so
 //! a crash in between resends at most once, with the same Message-ID.
-//!
-//! A claim is a lease: the row is `sending` for its claimer until a
-//! deadline the claimer sets (how long its transport may take), under a
-//! token only the claimer knows. Several processes (the daemon, `ingest`s)
-//! each open their own Store on the file and drain the same outbox: none
-//! claims a row another holds, a killed sender's rows are claimed again
-//! once their lease has run out and not before, and a sender that comes
-//! back after losing its lease cannot overwrite the new holder's record.
+//! Claims and their leases are in `outbox_lease`. A row's text is in
+//! `notification_bodies`, shared by the recipients who get the same words.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -77,35 +69,61 @@ pub struct OutboxRow {
     pub released: bool,
     /// While `sending`: when the claimer's lease runs out.
     pub lease_until: Option<String>,
+    /// `body_text` holds [`crate::news::LINK_MARKER`]s that stand for the
+    /// recipient's link, put back by the sender.
+    #[serde(skip)]
+    pub personal_link: bool,
 }
 
 /// The most a stored notification body inflates to (bodies are bounded far
 /// below it, see notify::bounds).
 const MAX_BODY_BYTES: usize = 16 << 20;
 
-pub(super) fn insert(conn: &Connection, n: &Notification, at: &str) -> rusqlite::Result<()> {
+/// Queues `notifications` (those of one event, or one), storing each
+/// distinct text once (see migration 0012); returns their row ids in order.
+pub(super) fn insert(conn: &Connection, notifications: &[Notification], at: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut bodies: Vec<(std::borrow::Cow<'_, str>, i64)> = Vec::new();
+    let mut rows = Vec::with_capacity(notifications.len());
+    for n in notifications {
+        let (text, personal_link) = n.shared_text();
+        let body = match bodies.iter().find(|(t, _)| *t == text) {
+            Some((_, id)) => *id,
+            None => {
+                let id = insert_body(conn, &text)?;
+                bodies.push((text, id));
+                id
+            }
+        };
+        conn.prepare_cached(
+            "INSERT INTO outbox (ticket_id, event, recipient, subject, body_text, body_id, personal_link, message_id,
+                                 in_reply_to, references_ids, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        )?
+        .execute(params![
+            n.ticket,
+            n.event.as_str(),
+            n.recipient,
+            n.subject,
+            body,
+            personal_link,
+            n.message_id,
+            n.in_reply_to,
+            n.references.join(" "),
+            at
+        ])?;
+        rows.push(conn.last_insert_rowid());
+    }
+    Ok(rows)
+}
+
+fn insert_body(conn: &Connection, text: &str) -> rusqlite::Result<i64> {
     // Notification bodies were over half of what the database grew by per
     // mail; text compresses several times over.
-    let packed = super::blobs::compress(n.text.as_bytes());
-    let body_text = if packed.is_some() { "" } else { n.text.as_str() };
-    conn.prepare_cached(
-        "INSERT INTO outbox (ticket_id, event, recipient, subject, body_text, body_zstd, message_id, in_reply_to,
-                             references_ids, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-    )?
-    .execute(params![
-        n.ticket,
-        n.event.as_str(),
-        n.recipient,
-        n.subject,
-        body_text,
-        packed,
-        n.message_id,
-        n.in_reply_to,
-        n.references.join(" "),
-        at
-    ])?;
-    Ok(())
+    let packed = super::blobs::compress(text.as_bytes());
+    let plain = if packed.is_some() { "" } else { text };
+    conn.prepare_cached("INSERT INTO notification_bodies (text, text_zstd) VALUES (?1, ?2)")?
+        .execute(params![plain, packed])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// A row's body: the text column, or the compressed one when set.
@@ -117,34 +135,15 @@ fn body(text: String, packed: Option<Vec<u8>>) -> rusqlite::Result<String> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Blob, Box::new(e)))
 }
 
-/// What became of one claimed row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Delivered {
-    Sent {
-        at: String,
-        location: Option<String>,
-    },
-    /// A temporary failure: back to pending, due again at `at`.
-    Retry {
-        error: String,
-        at: String,
-    },
-    Failed {
-        error: String,
-    },
-    /// Over the per-address rate guard: kept for an operator.
-    Held {
-        reason: String,
-    },
-    /// Claimed but never handed to the transport (its lease could not have
-    /// covered the send): back to pending as it was, the attempt not counted.
-    NotTried,
-}
-
+/// A row's columns, read `FROM` [`ROWS`]: its body is in
+/// `notification_bodies`, or in its own columns when written before them.
 pub(super) const COLUMNS: &str =
-    "id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
-                       delivered_to, body_text, message_id, in_reply_to, references_ids, released, lease_until,
-                       body_zstd";
+    "outbox.id, ticket_id, event, recipient, subject, state, attempts, last_error, created_at, sent_at,
+     delivered_to, COALESCE(b.text, outbox.body_text), message_id, in_reply_to, references_ids, released,
+     lease_until, CASE WHEN b.id IS NULL THEN outbox.body_zstd ELSE b.text_zstd END, personal_link";
+
+/// Outbox rows with their bodies.
+pub(super) const ROWS: &str = "outbox LEFT JOIN notification_bodies b ON b.id = outbox.body_id";
 
 pub(super) fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let state: String = r.get(5)?;
@@ -168,112 +167,16 @@ pub(super) fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow
         references: references.split_whitespace().map(str::to_string).collect(),
         released: r.get(15)?,
         lease_until: r.get(16)?,
+        personal_link: r.get(18)?,
     })
 }
 
-/// The rows due at ?1, at most ?2 of each kind, oldest first: pending ones
-/// whose time has come, and `sending` ones whose lease ran out.
-const DUE: [&str; 2] = [
-    "SELECT next_attempt_at, id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
-     ORDER BY next_attempt_at, id LIMIT ?2",
-    "SELECT next_attempt_at, id FROM outbox WHERE state = 'sending' AND (lease_until IS NULL OR lease_until <= ?1)
-     ORDER BY next_attempt_at, id LIMIT ?2",
-];
-
 impl Store {
     pub fn list_outbox(&self, state: Option<OutboxState>) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id");
+        let sql = format!("SELECT {COLUMNS} FROM {ROWS} WHERE (?1 IS NULL OR state = ?1) ORDER BY outbox.id");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([state.map(OutboxState::as_str)], row_to_outbox)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Up to `limit` rows due at `now`, claimed in one transaction and
-    /// returned oldest first with the claim's token. A row is due when it
-    /// is pending and its time has come, or when it is `sending` under a
-    /// lease that ran out at or before `now` (its sender died). The k-th
-    /// row claimed is leased until `lease_until(k)`: a sender that works
-    /// through its rows a few at a time gives the later ones longer.
-    /// Each claim counts an attempt.
-    pub fn claim_due(
-        &mut self,
-        now: &str,
-        limit: usize,
-        lease_until: impl Fn(usize) -> String,
-    ) -> Result<(String, Vec<OutboxRow>), StoreError> {
-        let token = lease_token(now);
-        // IMMEDIATE: the write lock is taken before the due rows are read,
-        // so two processes claiming at once are served one after the other.
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Two searches, each walking `outbox_due` in its order and stopping
-        // at `limit`, merged here: one query with `OR` made SQLite read and
-        // sort every pending row for each claim, quadratic in a backlog
-        // (a claim takes a few rows; 26,000 rows pending made a drain of
-        // them spend most of its time in that sort).
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut due: Vec<(String, i64)> = Vec::new();
-        for sql in DUE {
-            let mut stmt = tx.prepare_cached(sql)?;
-            for row in stmt.query_map(params![now, limit], |r| Ok((r.get(0)?, r.get(1)?)))? {
-                due.push(row?);
-            }
-        }
-        due.sort_unstable();
-        let ids: Vec<i64> =
-            due.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|(_, id)| id).collect();
-        let mut rows = Vec::with_capacity(ids.len());
-        {
-            let sql = format!(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ?2, lease_token = ?3
-                 WHERE id = ?1 RETURNING {COLUMNS}"
-            );
-            let mut claim = tx.prepare_cached(&sql)?;
-            for (k, id) in ids.iter().enumerate() {
-                rows.push(claim.query_row(params![id, lease_until(k), token], row_to_outbox)?);
-            }
-        }
-        tx.commit()?;
-        Ok((token, rows))
-    }
-
-    /// Records what became of rows claimed under `token`, in one
-    /// transaction. A row whose lease was lost (claimed since by another
-    /// sender, or recorded already) is left as it is: only the lease holder
-    /// records. Returns how many rows were recorded.
-    pub fn record_deliveries(&mut self, token: &str, results: &[(i64, Delivered)]) -> Result<usize, StoreError> {
-        const HELD: &str = "WHERE id = ?1 AND state = 'sending' AND lease_token = ?2";
-        let tx = self.conn.transaction()?;
-        let mut recorded = 0;
-        for (id, delivered) in results {
-            let sql = match delivered {
-                Delivered::Sent { .. } => {
-                    "UPDATE outbox SET state = 'sent', sent_at = ?3, delivered_to = ?4,
-                                           last_error = NULL, lease_until = NULL, lease_token = NULL"
-                }
-                Delivered::Retry { .. } => {
-                    "UPDATE outbox SET state = 'pending', last_error = ?3, next_attempt_at = ?4,
-                                            lease_until = NULL, lease_token = NULL"
-                }
-                Delivered::Failed { .. } | Delivered::Held { .. } => {
-                    "UPDATE outbox SET state = ?4, last_error = ?3,
-                                                                      lease_until = NULL, lease_token = NULL"
-                }
-                Delivered::NotTried => {
-                    "UPDATE outbox SET state = 'pending', attempts = max(attempts - 1, 0),
-                                        lease_until = NULL, lease_token = NULL"
-                }
-            };
-            let mut stmt = tx.prepare_cached(&format!("{sql} {HELD}"))?;
-            recorded += match delivered {
-                Delivered::Sent { at, location } => stmt.execute(params![id, token, at, location])?,
-                Delivered::Retry { error, at } => stmt.execute(params![id, token, error, at])?,
-                Delivered::Failed { error } => stmt.execute(params![id, token, error, "failed"])?,
-                Delivered::Held { reason } => stmt.execute(params![id, token, reason, "held"])?,
-                Delivered::NotTried => stmt.execute(params![id, token])?,
-            };
-        }
-        tx.commit()?;
-        Ok(recorded)
     }
 
     /// How many notifications went to `recipient` since `since` (RFC 3339).
@@ -326,36 +229,5 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')", [], |r| r.get(0))?)
-    }
-}
-
-/// A claim's token: unique across processes (the process id) and within
-/// one (a counter), so that no two claims ever share one.
-fn lease_token(now: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{}.{n}.{nanos}.{now}", std::process::id())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_claim_walks_the_due_index_in_order_without_sorting_the_backlog() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let store = Store::open(&dir.path().join("m.sqlite3")).expect("store");
-        for sql in DUE {
-            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
-            let plan: Vec<String> = stmt
-                .query_map(params!["2026-01-01T00:00:00Z", 4], |r| r.get::<_, String>(3))
-                .expect("plan")
-                .collect::<Result<_, _>>()
-                .expect("plan rows");
-            let costly: Vec<&String> =
-                plan.iter().filter(|s| s.contains("TEMP B-TREE") || s.starts_with("SCAN")).collect();
-            assert!(costly.is_empty(), "{costly:?} in the plan of {sql}:\n{}", plan.join("\n"));
-        }
     }
 }

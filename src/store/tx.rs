@@ -256,10 +256,18 @@ impl Tx<'_> {
 
     /// Puts a finished notification in the outbox, with the files it carries.
     pub fn queue_notification(&self, n: &Notification, at: &str) -> Result<i64, StoreError> {
-        super::outbox::insert(self.conn, n, at)?;
-        let row = self.conn.last_insert_rowid();
-        notification_files::link(self.conn, row, &n.attachments)?;
-        Ok(row)
+        let rows = self.queue_notifications(std::slice::from_ref(n), at)?;
+        rows.first().copied().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// Puts the notifications of one event in the outbox, the same words
+    /// stored once for all who get them; returns their rows in order.
+    pub fn queue_notifications(&self, notifications: &[Notification], at: &str) -> Result<Vec<i64>, StoreError> {
+        let rows = super::outbox::insert(self.conn, notifications, at)?;
+        for (row, n) in rows.iter().zip(notifications) {
+            notification_files::link(self.conn, *row, &n.attachments)?;
+        }
+        Ok(rows)
     }
 
     /// How many notifications of `event` went to `recipient` since `since` (RFC 3339).

@@ -28,6 +28,7 @@ mod life_cycle;
 mod life_cycle_edges;
 mod mta;
 mod outbox;
+mod outbox_writes;
 mod packaging;
 mod private_files;
 mod rules;

@@ -38,6 +38,19 @@ impl Notifier {
         }
     }
 
+    /// A claimed row as it is sent: the recipient's link put back where the
+    /// outbox stored [`crate::news::LINK_MARKER`] (the same link the
+    /// HTML alternative's button carries, made from the row's own ticket,
+    /// recipient and time).
+    pub fn personalised(&self, mut row: OutboxRow) -> OutboxRow {
+        if row.personal_link {
+            let url = row.ticket_id.map(|t| self.ticket_url(t, &row.recipient, &row.created_at)).unwrap_or_default();
+            row.body_text = row.body_text.replace(crate::news::LINK_MARKER, &url);
+            row.personal_link = false;
+        }
+        row
+    }
+
     /// The HTML alternative of a queued notification: the layout around its
     /// text, with the ticket link as a button. A digest, about many
     /// tickets, has no button: `ticket` and `url` are none.

@@ -199,6 +199,7 @@ fn outbox_row(n: &Notification) -> OutboxRow {
         references: n.references.clone(),
         released: false,
         lease_until: None,
+        personal_link: false,
     }
 }
 
