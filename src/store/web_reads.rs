@@ -95,6 +95,12 @@ pub struct PublicFileBytes {
 
 impl Store {
     /// The ticket as its requester or observers see it; None if unknown.
+    /// The role `address` plays on ticket `id` now (requester, technician,
+    /// observer), None when none or there is no such ticket.
+    pub fn role_on_ticket(&self, id: TicketId, address: &str) -> Result<Option<Role>, StoreError> {
+        Ok(super::view::facts(&self.conn, id)?.and_then(|f| f.role_of(address)))
+    }
+
     pub fn public_ticket(&self, id: TicketId) -> Result<Option<PublicTicket>, StoreError> {
         let head = self
             .conn

@@ -55,6 +55,9 @@ pub async fn page(State(state): State<Arc<WebState>>, Path(id): Path<TicketId>, 
         Ok(c) => c,
         Err(answer) => return *answer,
     };
+    if let Err(answer) = role_on(&state, id, &claims.address).await {
+        return *answer;
+    }
     render(&state, id, &link.k, &claims, None).await
 }
 
@@ -205,7 +208,11 @@ pub async fn file(
     Path((id, file)): Path<(TicketId, i64)>,
     Query(link): Query<Link>,
 ) -> Response {
-    if let Err(answer) = check(&state, &link.k, Purpose::Ticket, id) {
+    let claims = match check(&state, &link.k, Purpose::Ticket, id) {
+        Ok(c) => c,
+        Err(answer) => return *answer,
+    };
+    if let Err(answer) = role_on(&state, id, &claims.address).await {
         return *answer;
     }
     match state.reads.with(move |s| s.public_file(id, file)).await {
@@ -263,12 +270,17 @@ async fn act(
     done(&state, id, &form.k, state.desk.act(WebAct { ticket: id, author: claims.address, role, action }).await)
 }
 
-/// What the link's address is on the ticket: its requester, or else one
-/// of its observers (the writer checks it again, in the transaction).
+/// What the link's address is on the ticket now: its requester, or else
+/// one of its observers; the staff (who see everything on their own pages)
+/// count as observers here. A link outlives the role it was mailed for
+/// (`web.link_days`): an address taken off the ticket gets 403, to read as
+/// to act. The writer checks an action's author again, in its transaction.
 async fn role_on(state: &Arc<WebState>, id: TicketId, address: &str) -> Result<Role, Box<Response>> {
-    match state.reads.with(move |s| s.public_ticket(id)).await {
-        Ok(Some(t)) if t.requester.eq_ignore_ascii_case(address) => Ok(Role::Requester),
+    let who = address.to_string();
+    match state.reads.with(move |s| s.role_on_ticket(id, &who)).await {
+        Ok(Some(Role::Requester)) => Ok(Role::Requester),
         Ok(Some(_)) => Ok(Role::Observer),
+        Ok(None) if state.config().is_staff_address(address) => Ok(Role::Observer),
         Ok(None) => Err(Box::new(state.forbidden())),
         Err(e) => Err(Box::new(state.failed(&e))),
     }

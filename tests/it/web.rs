@@ -207,6 +207,10 @@ fn tampered_expired_missing_and_other_ticket_links_get_403_with_nothing_of_the_t
     flipped.push(if last == 'A' { 'B' } else { 'A' });
     let past = time::OffsetDateTime::now_utc().unix_timestamp() - 60;
     let expired = site.key().sign(Purpose::Ticket, 1, REQUESTER, past);
+    // A genuine link outlives the role it was mailed for: an observer taken
+    // off the ticket (or anyone never on it) reads nothing with it.
+    let soon = past + 3600;
+    let no_longer_on_it = site.key().sign(Purpose::Ticket, 1, "ancien.observateur@ac-exemple.fr", soon);
     let cases = [
         ("no token", page.to_string()),
         ("a tampered token", format!("{page}?k={flipped}")),
@@ -214,6 +218,8 @@ fn tampered_expired_missing_and_other_ticket_links_get_403_with_nothing_of_the_t
         ("ticket 1's token on ticket 2", format!("/ticket/2?k={token}")),
         ("ticket 1's token on « Mes demandes »", format!("/mine?k={token}")),
         ("ticket 1's token on another ticket's file", format!("/ticket/2/file/1?k={token}")),
+        ("a good link of an address no longer on the ticket", format!("{page}?k={no_longer_on_it}")),
+        ("its file, with that link", format!("/ticket/1/file/1?k={no_longer_on_it}")),
     ];
     for (name, path) in cases {
         let answer = site.get(&path);
