@@ -161,6 +161,14 @@ fn words(language: Language) -> Value {
         done => pick("C'est fait.", "Done."),
         back => pick("Retour au ticket", "Back to the ticket"),
         unavailable => pick("Cela n'a pas pu être fait", "This could not be done"),
+        action_refused => pick(
+            "Cette action n'est pas possible sur ce ticket, ou ne l'est plus : rechargez la page pour le voir tel qu'il est.",
+            "This action is not possible on this ticket, or no longer is: reload the page to see the ticket as it is."
+        ),
+        desk_unavailable => pick(
+            "Le service d'assistance ne peut pas le faire pour le moment : réessayez dans quelques minutes, ou répondez par courriel.",
+            "The helpdesk cannot do this just now: try again in a few minutes, or answer by mail."
+        ),
         by_mail => pick(
             "Vous pouvez aussi répondre au dernier courriel du ticket.",
             "You can also reply to the ticket's latest mail."

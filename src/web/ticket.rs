@@ -300,17 +300,22 @@ pub(super) fn refused_form(state: &WebState) -> Response {
     state.message(StatusCode::FORBIDDEN, &state.word("unavailable"), &state.word("refused_form"), context! {})
 }
 
-/// Back to the ticket's page (a path of our own: no open redirect), or why not.
+/// Back to the ticket's page (a path of our own: no open redirect), or why
+/// not, in the page's words: the writer's own reasons are for operators
+/// (and in English), so they go to the log.
 fn done(state: &WebState, id: TicketId, k: &str, result: Result<(), DeskError>) -> Response {
     match result {
         Ok(()) => Redirect::to(&format!("{}/ticket/{id}?k={k}", state.root)).into_response(),
         Err(e) => {
+            tracing::info!(ticket = id, reason = %e, "an action on the requester's page was not done");
             let back = format!("{}/ticket/{id}?k={k}", state.root);
-            let status = match e {
-                DeskError::Refused(_) | DeskError::Commands(_) => StatusCode::CONFLICT,
-                DeskError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            let (status, text) = match e {
+                // One line per command, in the configured language already.
+                DeskError::Commands(lines) => (StatusCode::CONFLICT, lines.join(" ")),
+                DeskError::Refused(_) => (StatusCode::CONFLICT, state.word("action_refused")),
+                DeskError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, state.word("desk_unavailable")),
             };
-            state.message(status, &state.word("unavailable"), &e.to_string(), context! { back })
+            state.message(status, &state.word("unavailable"), &text, context! { back })
         }
     }
 }

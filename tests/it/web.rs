@@ -317,6 +317,18 @@ fn a_form_without_its_csrf_field_is_refused_before_it_reaches_the_writer() {
     let answer = site.post("/ticket/1/cancel", &format!("k={token}&csrf={good}"));
     assert_eq!(answer.status, 303, "{}", answer.body);
     assert_eq!(status_of_first(), "cancelled");
+    // A technician's link (the staff may read the page) used to cancel:
+    // the writer refuses, as only the requester may, and the page says so
+    // in its own words; the writer's English reason, for operators, goes
+    // to the log.
+    let soon = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let alice = site.key().sign(Purpose::Ticket, 1, ALICE, soon);
+    let csrf = site.key().csrf(&alice, "cancel");
+    let answer = site.post("/ticket/1/cancel", &format!("k={alice}&csrf={csrf}"));
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(answer.body.contains("Cette action n&#x27;est pas possible"), "{}", answer.body);
+    assert!(!answer.body.contains("observer"), "no operator's words on the page: {}", answer.body);
+    assert!(!answer.body.contains("#1"), "no operator's words on the page: {}", answer.body);
 }
 
 #[test]
