@@ -129,12 +129,23 @@ pub async fn drain<T: Transport>(
         // own; the slack lets a send start a little late and still fit.
         let turn = |k: usize| per_send * u32::try_from(k / concurrency + 1).unwrap_or(u32::MAX) + LEASE_SLACK;
         let earlier = unrecorded.take();
-        let (recorded, (token, rows)) = store.record_then_claim(
+        let claimed = store.record_then_claim(
             earlier.as_ref().map(|(token, known)| (token.as_str(), known.as_slice())),
             &crate::clock::rfc3339(claimed_at),
             batch,
             |k| crate::clock::rfc3339(claimed_at + turn(k)),
-        )?;
+        );
+        let (recorded, (token, rows)) = match claimed {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                // The results are still worth keeping on their own: lost,
+                // their rows would be sent again once their leases ran out.
+                if let Some((token, mut known)) = earlier {
+                    let _ = record(store, &token, &mut known);
+                }
+                return Err(e);
+            }
+        };
         if let Some((_, known)) = &earlier {
             warn_if_lost(known.len(), recorded);
         }
