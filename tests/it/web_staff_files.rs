@@ -26,6 +26,13 @@ fn a_technician_downloads_a_private_notes_file_and_nobody_else_does() {
     assert_eq!(noted.status, 303, "the private note is written: {}", noted.body);
 
     let page = site.get("/staff/ticket/1", &cookie);
+    // The file is shown with the note that brought it, marked private as
+    // the note is, not among the request's files.
+    let request = page.body.split("id=\"request-title\"").nth(1).and_then(|s| s.split("</section>").next());
+    assert!(!request.expect("the request's section").contains("coffre.txt"), "not one of the request's files");
+    let note = page.body.split("<li class=\"followup private\">").nth(1).and_then(|s| s.split("</li>\n").next());
+    let note = note.expect("the private note in the conversation");
+    assert!(note.contains("coffre.txt") && note.contains("Le compte de service a expire."), "{note}");
     let link = page
         .body
         .split("href=\"")

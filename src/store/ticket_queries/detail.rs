@@ -13,6 +13,7 @@ use crate::ticket::{Role, Status, TicketId, TicketType};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowupRecord {
+    pub id: i64,
     pub author: String,
     pub role: Role,
     pub body: String,
@@ -28,6 +29,8 @@ pub struct AttachmentInfo {
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
+    /// The followup that brought it; None for the opening mail's files.
+    pub followup_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,14 +212,15 @@ impl Store {
         t.technicians = emails(Role::Technician)?;
         let sql = "SELECT group_name, role FROM ticket_groups WHERE ticket_id = ?1 ORDER BY rowid";
         t.groups = of_ticket(c, sql, id, |r| Ok(GroupRecord { name: r.get(0)?, role: r.get(1)? }))?;
-        let sql = "SELECT author, role, body, created_at, private FROM followups WHERE ticket_id = ?1 ORDER BY id";
+        let sql = "SELECT id, author, role, body, created_at, private FROM followups WHERE ticket_id = ?1 ORDER BY id";
         t.followups = of_ticket(c, sql, id, |r| {
             Ok(FollowupRecord {
-                author: r.get(0)?,
-                role: role_of(r.get(1)?)?,
-                body: r.get(2)?,
-                created_at: r.get(3)?,
-                private: r.get(4)?,
+                id: r.get(0)?,
+                author: r.get(1)?,
+                role: role_of(r.get(2)?)?,
+                body: r.get(3)?,
+                created_at: r.get(4)?,
+                private: r.get(5)?,
             })
         })?;
         let sql = "SELECT author, body, state, created_at, decided_at, decided_by FROM solutions
@@ -231,7 +235,8 @@ impl Store {
                 decided_by: r.get(5)?,
             })
         })?;
-        let sql = "SELECT id, filename, content_type, size, sha256 FROM attachments WHERE ticket_id = ?1 ORDER BY id";
+        let sql = "SELECT id, filename, content_type, size, sha256, followup_id FROM attachments WHERE ticket_id = ?1
+                   ORDER BY id";
         t.attachments = of_ticket(c, sql, id, |r| {
             Ok(AttachmentInfo {
                 id: r.get(0)?,
@@ -239,6 +244,7 @@ impl Store {
                 content_type: r.get(2)?,
                 size: r.get(3)?,
                 sha256: r.get(4)?,
+                followup_id: r.get(5)?,
             })
         })?;
         let sql = "SELECT at, actor, action, detail, door FROM ticket_history WHERE ticket_id = ?1 ORDER BY id";

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::auth::{self, Method, Staff};
 use super::view::{number, when};
-use crate::store::{StoreError, TicketDetail, TimelineEntry};
+use crate::store::{AttachmentInfo, SolutionRecord, StoreError, TicketDetail, TimelineEntry};
 use crate::ticket::{Status, TicketId, TicketType};
 use crate::web::WebState;
 
@@ -57,13 +57,16 @@ pub fn form_name(id: TicketId) -> String {
 }
 
 #[derive(Serialize)]
-struct Said {
+struct Said<'a> {
     kind: &'static str,
     when: String,
     who: String,
     private: bool,
     body: String,
     state: String,
+    /// The files its mail or form brought (a private followup's are
+    /// private too, as the entry says).
+    files: Vec<&'a AttachmentInfo>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +99,13 @@ pub async fn show(
     let config = &state.config();
     let language = state.pages().language();
     let name = |a: &str| config.technician_name(a).unwrap_or(a).to_string();
+    let files_of = |followup: Option<i64>| -> Vec<&AttachmentInfo> {
+        t.attachments.iter().filter(|a| followup.is_some() && a.followup_id == followup).collect()
+    };
+    // A solution's text is also a followup's, which holds its files.
+    let followup_of = |s: &SolutionRecord| {
+        t.followups.iter().find(|f| f.created_at == s.created_at && f.author == s.author && f.body == s.body)
+    };
     let said: Vec<Said> = t
         .timeline()
         .into_iter()
@@ -107,6 +117,7 @@ pub async fn show(
                 private: f.private,
                 body: f.body.clone(),
                 state: String::new(),
+                files: files_of(Some(f.id)),
             }),
             TimelineEntry::Solution(s) => Some(Said {
                 kind: "solution",
@@ -115,10 +126,14 @@ pub async fn show(
                 private: false,
                 body: s.body.clone(),
                 state: s.state.clone(),
+                files: files_of(followup_of(s).map(|f| f.id)),
             }),
             TimelineEntry::History(_) => None,
         })
         .collect();
+    // The opening mail's files, and any the timeline did not show.
+    let shown: Vec<i64> = said.iter().flat_map(|e| e.files.iter().map(|f| f.id)).collect();
+    let request_files: Vec<&AttachmentInfo> = t.attachments.iter().filter(|a| !shown.contains(&a.id)).collect();
     let history: Vec<Event> = t
         .history
         .iter()
@@ -151,7 +166,7 @@ pub async fn show(
         observer_groups => t.groups_in("observer").into_iter().map(group_label).collect::<Vec<_>>(),
         technicians => t.technicians.iter().map(|a| name(a)).collect::<Vec<_>>(),
         observers => &t.observers,
-        attachments => &t.attachments,
+        attachments => request_files,
         open => !matches!(t.status, Status::Closed | Status::Cancelled),
         mine => t.technicians.contains(&staff.member.email),
     };
