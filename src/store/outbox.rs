@@ -231,3 +231,31 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')", [], |r| r.get(0))?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows queued before migration 0012 keep their text in their own
+    /// columns, plain or compressed: after the upgrade they are read, and
+    /// sent, with it.
+    #[test]
+    fn a_row_queued_before_texts_had_their_own_table_keeps_its_text() {
+        let store = Store::open_in_memory().expect("store");
+        let packed = super::super::blobs::compress("Bonjour, votre demande est enregistrée.\n".repeat(20).as_bytes());
+        store
+            .conn
+            .execute(
+                "INSERT INTO outbox (id, event, recipient, subject, body_text, body_zstd, message_id, next_attempt_at,
+                                     created_at)
+                 VALUES (1, 'ticket_new', 'a@ac.fr', 's', 'En clair', NULL, 'm1', 't', 't'),
+                        (2, 'ticket_new', 'b@ac.fr', 's', '', ?1, 'm2', 't', 't')",
+                [packed],
+            )
+            .expect("rows of the old shape");
+        let texts: Vec<(String, bool)> =
+            store.list_outbox(None).expect("list").into_iter().map(|r| (r.body_text, r.personal_link)).collect();
+        assert_eq!(texts[0], ("En clair".to_string(), false));
+        assert_eq!(texts[1], ("Bonjour, votre demande est enregistrée.\n".repeat(20), false));
+    }
+}
