@@ -6,22 +6,19 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use minijinja::Value;
-use serde::Serialize;
-
-use super::bounds::{self, MAX_NAME_CHARS, MAX_TITLE_CHARS};
+use super::bounds::{self, MAX_TITLE_CHARS};
 use super::digest::StaffMember;
 use super::recipients::{Audience, GroupAudience, recipients};
 use super::{Notification, Person, TemplateError, Templates, TicketContext, Trigger, story};
 
+mod context;
 mod links;
 mod sample;
 use crate::config::Config;
 use crate::intake::thread::MessageIds;
-use crate::lifecycle::Assignee;
 use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{SEPARATOR_EN, SEPARATOR_FR};
-use crate::ticket::{Event, Language, Role, display_number, level_label};
+use crate::ticket::{Event, Language, display_number};
 use links::TicketLinks;
 pub(crate) use sample::sample_context;
 
@@ -291,57 +288,6 @@ impl Notifier {
             person.name = Some(name.to_string());
         }
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn context(
-        &self,
-        ticket: &TicketContext,
-        trigger: &Trigger,
-        recipient: &Person,
-        role: Role,
-        url: &str,
-        subject: &str,
-        separator: &str,
-    ) -> Value {
-        let group_label = |name: &String| self.group_label(name);
-        let assignee = trigger.assignee.as_ref().map(|a| match a {
-            Assignee::Group(name) => AssigneeForTemplate { name: group_label(name), email: None, group: true },
-            Assignee::Technician(m) => AssigneeForTemplate {
-                name: bounds::one_line(m.display(), MAX_NAME_CHARS),
-                email: Some(m.address.clone()),
-                group: false,
-            },
-        });
-        Value::from_serialize(TemplateContext {
-            ticket: TicketForTemplate {
-                number: display_number(ticket.id),
-                status_label: ticket.status.label(self.language),
-                type_label: ticket.ticket_type.label(self.language),
-                urgency_label: level_label(ticket.urgency, self.language),
-                impact_label: level_label(ticket.impact, self.language),
-                priority_label: level_label(ticket.priority, self.language),
-                assigned_group_labels: ticket.assigned_groups.iter().map(group_label).collect(),
-                observer_group_labels: ticket.observer_groups.iter().map(group_label).collect(),
-                inner: ticket,
-            },
-            url,
-            subject,
-            separator,
-            tag: &self.tag,
-            institution: &self.entity,
-            language: self.language.code(),
-            recipient,
-            recipient_role: role,
-            author: Person::from(&trigger.author),
-            followup: trigger.followup.as_deref().unwrap_or(""),
-            private: trigger.private,
-            assignee,
-            previous_status_label: trigger.previous_status.map(|s| s.label(self.language)),
-            errors: &trigger.errors,
-            auto_close_days: self.auto_close_days,
-            automatic: trigger.author.address.eq_ignore_ascii_case(&self.own_address),
-        })
-    }
 }
 
 /// The name a person on `ticket` gave in their mails, when they gave one.
@@ -351,49 +297,6 @@ fn ticket_name(ticket: &TicketContext, email: &str) -> Option<String> {
         .chain(&ticket.technicians)
         .find(|p| p.email.eq_ignore_ascii_case(email))
         .and_then(|p| p.name.clone())
-}
-
-#[derive(Serialize)]
-struct AssigneeForTemplate {
-    name: String,
-    email: Option<String>,
-    group: bool,
-}
-
-#[derive(Serialize)]
-struct TicketForTemplate<'a> {
-    number: String,
-    status_label: &'static str,
-    type_label: &'static str,
-    urgency_label: &'static str,
-    impact_label: &'static str,
-    priority_label: &'static str,
-    assigned_group_labels: Vec<String>,
-    observer_group_labels: Vec<String>,
-    #[serde(flatten)]
-    inner: &'a TicketContext,
-}
-
-#[derive(Serialize)]
-struct TemplateContext<'a> {
-    ticket: TicketForTemplate<'a>,
-    url: &'a str,
-    subject: &'a str,
-    separator: &'a str,
-    tag: &'a str,
-    institution: &'a str,
-    language: &'a str,
-    recipient: &'a Person,
-    recipient_role: Role,
-    author: Person,
-    followup: &'a str,
-    private: bool,
-    assignee: Option<AssigneeForTemplate>,
-    previous_status_label: Option<&'static str>,
-    errors: &'a [String],
-    auto_close_days: u32,
-    /// mailgate did it by itself (the automatic close), no person.
-    automatic: bool,
 }
 
 /// A Message-ID part unique to this notification: two notifications never

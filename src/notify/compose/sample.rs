@@ -3,7 +3,7 @@
 
 use minijinja::{Value, context};
 
-use super::{AssigneeForTemplate, TemplateContext, TicketForTemplate};
+use super::context::{AssigneeForTemplate, TemplateContext, TicketForTemplate};
 use crate::mail::reply::SEPARATOR_FR;
 use crate::notify::{Person, TicketContext};
 use crate::ticket::{Language, Role, Status, TicketType, display_number, level_label};
