@@ -26,13 +26,22 @@ fn the_mailed_link_signs_in_once_and_only_by_its_button() {
     let path = link.strip_prefix(&site.url("")).expect("a link to this site").to_string();
     let scanned = site.get(&path, "");
     assert_eq!(scanned.status, 200, "a scanner's GET shows the button");
-    assert!(scanned.header("set-cookie").is_none(), "and signs nobody in");
+    let session_cookie = |a: &crate::support::http::Answer| {
+        a.headers.iter().any(|(n, v)| n == "set-cookie" && v.starts_with("mailgate_staff="))
+    };
+    assert!(!session_cookie(&scanned), "and signs nobody in");
+    // The token alone, posted without the page's cookie (another site's
+    // page, from a browser that does not say where its forms come from):
+    // refused, and the link is not used up.
     let token = path.split("t=").nth(1).expect("token");
-    let signed = site.post("/staff/signin/confirm", "", &format!("t={token}"));
-    assert_eq!(signed.status, 303);
+    let forged = site.post("/staff/signin/confirm", "", &format!("t={token}"));
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(!session_cookie(&forged), "no session for a button of another browser");
+    let signed = site.press_signin_button(&link, "");
+    assert_eq!(signed.status, 303, "{}", signed.body);
     let cookie = signed.header("set-cookie").expect("a session cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert_eq!(site.post("/staff/signin/confirm", "", &format!("t={token}")).status, 403, "the link serves once");
+    assert_eq!(site.press_signin_button(&link, "").status, 403, "the link serves once");
     assert!(site.signin_links(PARTNER).is_empty(), "a stranger gets no mail");
 }
 

@@ -145,11 +145,22 @@ impl StaffSite {
         let asked = self.post("/staff/signin", "", &format!("csrf={csrf}&address={}", address.replace('@', "%40")));
         assert_eq!(asked.status, 200, "{}", asked.body);
         let link = self.new_signin_link(address, &seen);
-        let token = link.split("t=").nth(1).expect("a token").to_string();
-        let signed = self.post("/staff/signin/confirm", "", &format!("t={token}"));
+        let signed = self.press_signin_button(&link, "");
         assert_eq!(signed.status, 303, "the button signs in: {}", signed.body);
         let cookie = signed.header("set-cookie").expect("a session cookie").to_string();
         cookie.split(';').next().expect("name=value").to_string()
+    }
+
+    /// Opens a mailed sign-in `link` and presses its button, as the
+    /// browser that opened it, with `extra` header lines.
+    pub fn press_signin_button(&self, link: &str, extra: &str) -> Answer {
+        let path = link.strip_prefix(&self.url("")).expect("a link to this site");
+        let page = self.get(path, "");
+        assert_eq!(page.status, 200, "{}", page.body);
+        let cookie = page.header("set-cookie").expect("the button's cookie");
+        let cookie = cookie.split(';').next().expect("name=value");
+        let token = link.split("t=").nth(1).expect("a token");
+        self.post_with("/staff/signin/confirm", cookie, extra, &format!("t={token}&b={}", field(&page.body, "b")))
     }
 
     pub fn get(&self, path: &str, cookie: &str) -> Answer {

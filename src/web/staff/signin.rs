@@ -4,6 +4,13 @@
 //! shows a button: mail scanners that open every link must not use it up.
 //! The button's POST uses the link and opens a session (cookie HttpOnly,
 //! SameSite=Lax, Secure over https). Sign-out ends the session.
+//!
+//! The button only works in the browser that opened the link: the link's
+//! page sets a random cookie and puts its HMAC, bound to the link, in the
+//! form. Someone else's page cannot post a sign-in button of their own
+//! link into a technician's browser (login CSRF: the technician would work
+//! in the attacker's session), whatever the browser says or not of where a
+//! form comes from.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -108,6 +115,20 @@ async fn mail_link(state: Arc<WebState>, email: String) {
 pub struct Confirm {
     #[serde(default)]
     t: String,
+    /// The button's binding to the browser's cookie (see the module).
+    #[serde(default)]
+    b: String,
+}
+
+/// The cookie that ties a link's button to the browser that opened it:
+/// host-only over https (`__Host-`), like the session's.
+fn binding_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-mailgate_signin" } else { "mailgate_signin" }
+}
+
+/// The button's field for the browser holding `nonce`, and link `t`.
+fn binding(state: &WebState, nonce: &str, t: &str) -> String {
+    state.links.key().csrf(nonce, &format!("signin-confirm:{t}"))
 }
 
 /// The link's page: a button, and nothing used yet.
@@ -115,13 +136,37 @@ pub async fn confirm_page(State(state): State<Arc<WebState>>, Query(link): Query
     if session::presented_hash(&link.t).is_none() {
         return link_refused(&state);
     }
+    let nonce = match Secret::generate() {
+        Ok(s) => s,
+        Err(e) => return state.failed(&e),
+    };
     let t = link.t;
-    state.page(StatusCode::OK, "staff/signin.html", &state.word("signin_title"), context! { confirm => t })
+    let b = binding(&state, nonce.expose(), &t);
+    let mut answer =
+        state.page(StatusCode::OK, "staff/signin.html", &state.word("signin_title"), context! { confirm => t, b });
+    let secure = if state.secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
+        binding_cookie(state.secure),
+        nonce.expose(),
+        state.config().staff_web.signin_link_ttl.as_secs()
+    );
+    if let Ok(value) = cookie.parse() {
+        answer.headers_mut().append(header::SET_COOKIE, value);
+    }
+    answer
 }
 
 /// The button: uses the link and opens the session.
-pub async fn confirm(State(state): State<Arc<WebState>>, Form(link): Form<Confirm>) -> Response {
+pub async fn confirm(State(state): State<Arc<WebState>>, headers: HeaderMap, Form(link): Form<Confirm>) -> Response {
     let Some(token_hash) = session::presented_hash(&link.t) else { return link_refused(&state) };
+    // Not this browser's button: refused before the link is used, so the
+    // technician's own click still works.
+    let bound = auth::cookie(&headers, binding_cookie(state.secure))
+        .is_some_and(|nonce| state.links.key().csrf_ok(&nonce, &format!("signin-confirm:{}", link.t), &link.b));
+    if !bound {
+        return auth::refused_form(&state);
+    }
     let secret = match Secret::generate() {
         Ok(s) => s,
         Err(e) => return state.failed(&e),
@@ -142,6 +187,11 @@ pub async fn confirm(State(state): State<Arc<WebState>>, Form(link): Form<Confir
             let mut answer = Redirect::to(&format!("{}/staff", state.root)).into_response();
             if let Ok(value) = cookie.parse() {
                 answer.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            // The button's cookie has served.
+            let cleared = session::cleared_cookie(binding_cookie(state.secure), state.secure);
+            if let Ok(value) = cleared.parse() {
+                answer.headers_mut().append(header::SET_COOKIE, value);
             }
             answer
         }
