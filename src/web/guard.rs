@@ -115,8 +115,8 @@ pub struct Limiter {
     seen: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
-/// Keys remembered at most; past it the oldest windows are forgotten (a
-/// flood of addresses cannot fill memory).
+/// Keys remembered at most; past it, spent windows are forgotten, then the
+/// keys with the fewest events (a flood of addresses cannot fill memory).
 const MAX_KEYS: usize = 10_000;
 
 impl Limiter {
@@ -129,8 +129,16 @@ impl Limiter {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() >= MAX_KEYS {
             seen.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
-            if seen.len() >= MAX_KEYS {
-                seen.clear();
+        }
+        if seen.len() >= MAX_KEYS {
+            // Still full of live windows (a flood of clients): forget the
+            // half with the fewest events. A key held at its limit has the
+            // most, so no flood of new keys can wipe the count of the one
+            // being held back (emptying the table did).
+            let mut counts: Vec<(usize, String)> = seen.iter().map(|(k, t)| (t.len(), k.clone())).collect();
+            counts.sort_unstable();
+            for (_, key) in counts.into_iter().take(MAX_KEYS / 2) {
+                seen.remove(&key);
             }
         }
         let times = seen.entry(key.to_string()).or_default();
@@ -190,6 +198,20 @@ mod tests {
         assert!(!limiter.allow("a@x.fr", t0), "third in the hour");
         assert!(limiter.allow("b@x.fr", t0), "another key");
         assert!(limiter.allow("a@x.fr", t0 + Duration::from_secs(3601)), "an hour later");
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_does_not_wipe_the_count_of_a_key_held_back() {
+        let limiter = Limiter::per_hour(2);
+        let t0 = Instant::now();
+        assert!(limiter.allow("flooder", t0) && limiter.allow("flooder", t0));
+        assert!(!limiter.allow("flooder", t0), "held back");
+        for n in 0..3 * MAX_KEYS {
+            assert!(limiter.allow(&format!("client-{n}"), t0), "a new client");
+        }
+        assert!(!limiter.allow("flooder", t0), "still held back after {} other clients", 3 * MAX_KEYS);
+        let kept = limiter.seen.lock().expect("lock").len();
+        assert!(kept <= MAX_KEYS, "memory stays bounded: {kept} keys");
     }
 
     #[test]
