@@ -5,6 +5,8 @@
 //! Claims and their leases are in `outbox_lease`. A row's text is in
 //! `notification_bodies`, shared by the recipients who get the same words.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -82,15 +84,17 @@ const MAX_BODY_BYTES: usize = 16 << 20;
 /// Queues `notifications` (those of one event, or one), storing each
 /// distinct text once (see migration 0012); returns their row ids in order.
 pub(super) fn insert(conn: &Connection, notifications: &[Notification], at: &str) -> rusqlite::Result<Vec<i64>> {
-    let mut bodies: Vec<(std::borrow::Cow<'_, str>, i64)> = Vec::new();
+    // By text: a group of hundreds, each greeted by name, is one lookup
+    // per notification, not a comparison with every text before it.
+    let mut bodies: HashMap<std::borrow::Cow<'_, str>, i64> = HashMap::new();
     let mut rows = Vec::with_capacity(notifications.len());
     for n in notifications {
         let (text, personal_link) = n.shared_text();
-        let body = match bodies.iter().find(|(t, _)| *t == text) {
-            Some((_, id)) => *id,
+        let body = match bodies.get(&text) {
+            Some(id) => *id,
             None => {
                 let id = insert_body(conn, &text)?;
-                bodies.push((text, id));
+                bodies.insert(text, id);
                 id
             }
         };

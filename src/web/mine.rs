@@ -85,19 +85,21 @@ pub async fn ask_page(State(state): State<Arc<WebState>>) -> Response {
     )
 }
 
+/// A form that asks for a link to be mailed to an address: « Mes
+/// demandes » here, the staff's sign-in (`staff::signin`).
 #[derive(Deserialize)]
-pub struct AskForm {
+pub struct AddressForm {
     #[serde(default)]
-    address: String,
+    pub(super) address: String,
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn ask(
     State(state): State<Arc<WebState>>,
     peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
-    Form(form): Form<AskForm>,
+    Form(form): Form<AddressForm>,
 ) -> Response {
     if form.csrf != ask_csrf(&state) {
         return refused_form(&state);

@@ -114,7 +114,18 @@ impl TimelineEntry<'_> {
     }
 }
 
+/// Whether followup `f` is the text of solution `s` (a solution is also
+/// recorded as a followup, and carries that followup's files).
+fn is_solution_text(f: &FollowupRecord, s: &SolutionRecord) -> bool {
+    s.created_at == f.created_at && s.author == f.author && s.body == f.body
+}
+
 impl TicketDetail {
+    /// The followup that holds solution `s`'s text (and its files).
+    pub fn followup_of_solution(&self, s: &SolutionRecord) -> Option<&FollowupRecord> {
+        self.followups.iter().find(|f| is_solution_text(f, s))
+    }
+
     /// The group names in `role` (`assigned` or `observer`).
     pub fn groups_in(&self, role: &str) -> Vec<&str> {
         self.groups.iter().filter(|g| g.role == role).map(|g| g.name.as_str()).collect()
@@ -134,11 +145,7 @@ impl TicketDetail {
                 "followup" => {
                     let followup = take(&mut followups, |f| f.created_at == h.at && f.author == h.actor);
                     // A solution's text is also its followup: shown once, as the solution.
-                    let is_solution = followup.is_some_and(|f| {
-                        self.solutions
-                            .iter()
-                            .any(|s| s.created_at == f.created_at && s.author == f.author && s.body == f.body)
-                    });
+                    let is_solution = followup.is_some_and(|f| self.solutions.iter().any(|s| is_solution_text(f, s)));
                     if is_solution {
                         continue;
                     }

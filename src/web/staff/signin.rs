@@ -29,6 +29,7 @@ use super::session::{self, Secret};
 use crate::clock::rfc3339;
 use crate::mail::Mailbox;
 use crate::web::desk::{LinkKind, StaffWrite, StaffWritten};
+use crate::web::mine::AddressForm;
 use crate::web::{WebState, guard};
 
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
@@ -47,19 +48,11 @@ pub async fn page(State(state): State<Arc<WebState>>, headers: HeaderMap, peer: 
     state.page(StatusCode::OK, "staff/signin.html", &state.word("signin_title"), context! { csrf })
 }
 
-#[derive(Deserialize)]
-pub struct SigninForm {
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn ask(
     State(state): State<Arc<WebState>>,
     peer: Peer,
     headers: HeaderMap,
-    Form(form): Form<SigninForm>,
+    Form(form): Form<AddressForm>,
 ) -> Response {
     if form.csrf != signin_csrf(&state) {
         return auth::refused_form(&state);
@@ -128,7 +121,12 @@ fn binding_cookie(secure: bool) -> &'static str {
 
 /// The button's field for the browser holding `nonce`, and link `t`.
 fn binding(state: &WebState, nonce: &str, t: &str) -> String {
-    state.links.key().csrf(nonce, &format!("signin-confirm:{t}"))
+    state.links.key().csrf(nonce, &binding_form(t))
+}
+
+/// What the button's field is bound to, besides the browser's cookie.
+fn binding_form(t: &str) -> String {
+    format!("signin-confirm:{t}")
 }
 
 /// The link's page: a button, and nothing used yet.
@@ -163,7 +161,7 @@ pub async fn confirm(State(state): State<Arc<WebState>>, headers: HeaderMap, For
     // Not this browser's button: refused before the link is used, so the
     // technician's own click still works.
     let bound = auth::cookie(&headers, binding_cookie(state.secure))
-        .is_some_and(|nonce| state.links.key().csrf_ok(&nonce, &format!("signin-confirm:{}", link.t), &link.b));
+        .is_some_and(|nonce| state.links.key().csrf_ok(&nonce, &binding_form(&link.t), &link.b));
     if !bound {
         return auth::refused_form(&state);
     }

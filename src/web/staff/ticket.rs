@@ -4,6 +4,7 @@
 //! and its files to download, private ones included.
 //! Commands the life cycle refused come back on this page, one line each.
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use super::auth::{self, Method, Staff};
 use super::view::{number, when};
-use crate::store::{AttachmentInfo, SolutionRecord, StoreError, TicketDetail, TimelineEntry};
+use crate::store::{AttachmentInfo, StoreError, TicketDetail, TimelineEntry};
 use crate::ticket::{Status, TicketId, TicketType};
 use crate::web::WebState;
 
@@ -99,13 +100,14 @@ pub async fn show(
     let config = &state.config();
     let language = state.pages().language();
     let name = |a: &str| config.technician_name(a).unwrap_or(a).to_string();
-    let files_of = |followup: Option<i64>| -> Vec<&AttachmentInfo> {
-        t.attachments.iter().filter(|a| followup.is_some() && a.followup_id == followup).collect()
-    };
-    // A solution's text is also a followup's, which holds its files.
-    let followup_of = |s: &SolutionRecord| {
-        t.followups.iter().find(|f| f.created_at == s.created_at && f.author == s.author && f.body == s.body)
-    };
+    // Each followup's files, gathered once.
+    let mut by_followup: HashMap<i64, Vec<&AttachmentInfo>> = HashMap::new();
+    for a in &t.attachments {
+        if let Some(f) = a.followup_id {
+            by_followup.entry(f).or_default().push(a);
+        }
+    }
+    let files_of = |followup: Option<i64>| followup.and_then(|f| by_followup.get(&f)).cloned().unwrap_or_default();
     let said: Vec<Said> = t
         .timeline()
         .into_iter()
@@ -126,13 +128,13 @@ pub async fn show(
                 private: false,
                 body: s.body.clone(),
                 state: s.state.clone(),
-                files: files_of(followup_of(s).map(|f| f.id)),
+                files: files_of(t.followup_of_solution(s).map(|f| f.id)),
             }),
             TimelineEntry::History(_) => None,
         })
         .collect();
     // The opening mail's files, and any the timeline did not show.
-    let shown: Vec<i64> = said.iter().flat_map(|e| e.files.iter().map(|f| f.id)).collect();
+    let shown: HashSet<i64> = said.iter().flat_map(|e| e.files.iter().map(|f| f.id)).collect();
     let request_files: Vec<&AttachmentInfo> = t.attachments.iter().filter(|a| !shown.contains(&a.id)).collect();
     let history: Vec<Event> = t
         .history
